@@ -1,0 +1,17 @@
+// The one table of builtins. Adding a builtin is adding an entry to one of these lists.
+import type { Builtin } from './builtin.ts';
+import { CREATE } from './create.ts';
+import { HOST } from './host.ts';
+import { INDEX } from './index.ts';
+import { MATH } from './math.ts';
+import { REDUCE } from './reduce.ts';
+import { SHAPE } from './shape.ts';
+
+export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(
+  [...MATH, ...REDUCE, ...SHAPE, ...INDEX, ...CREATE, ...HOST].map((b) => [b.name, b]),
+);
+
+/** Namespaces of builtins: `rand.normal` is reached through the name `rand`. */
+export const BUILTIN_NAMESPACES: ReadonlySet<string> = new Set(
+  [...BUILTINS.keys()].filter((n) => n.includes('.')).map((n) => n.split('.')[0]!),
+);

@@ -1,0 +1,798 @@
+// The type and shape checker: walks every declaration of every module, infers each expression's
+// type, and reports each independent error once. An expression whose error was reported has the
+// type ERROR, which every rule accepts, so one mistake does not cascade.
+import type * as A from '../syntax/ast.ts';
+import { dottedName } from '../syntax/ast.ts';
+import { error, type Diagnostic, type Note } from '../diag/diagnostic.ts';
+import { BUILTINS, BUILTIN_NAMESPACES } from '../builtins/table.ts';
+import { BINARY_OPERATORS, UNARY_OPERATORS } from '../builtins/math.ts';
+import { RuleError, type ArgInfo, type Builtin, type Static } from '../builtins/builtin.ts';
+import * as S from './size.ts';
+import * as T from './types.ts';
+import { bind, lookup, names, suggest, type Binding, type Scope } from './scope.ts';
+import { staticValue } from './static.ts';
+import { collectDims, solve } from './unify.ts';
+import type { Module } from './module.ts';
+
+type Type = T.Type;
+
+/** Where the checker is: inside host code (effects allowed) and, there, the declared return type. */
+interface Ctx {
+  readonly host: boolean;
+  readonly module: Module;
+  readonly ret: Type | null;
+}
+
+interface Sig {
+  readonly sizeParams: readonly string[];
+  readonly params: readonly { readonly name: string; readonly type: Type; readonly optional: boolean; readonly span: A.Span }[];
+  readonly ret: Type;
+  readonly host: boolean;
+}
+
+const SPECIAL = new Set(['grad', 'value_and_grad', 'tree.map']);
+
+export class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  /** The type of every expression checked, for the stages after checking. */
+  readonly types = new Map<A.Expr, Type>();
+  private readonly sigs = new Map<A.FnDecl, Sig | 'pending'>();
+  private readonly checked = new Set<A.FnDecl>();
+
+  checkModule(m: Module): void {
+    for (const d of m.program.decls) {
+      if (d.kind === 'type') this.resolveType(d.type, new Set(d.sizeParams.map((p) => p.name)), m);
+      if (d.kind === 'fn') this.checkFn(d, m);
+    }
+  }
+
+  private report(span: A.Span, message: string, notes: readonly Note[] = []): Type {
+    this.diagnostics.push(error(span, message, notes));
+    return T.ERROR;
+  }
+
+  // ---- declarations ----
+
+  private moduleScope(m: Module): Scope | null {
+    let scope: Scope | null = null;
+    for (const [name, mod] of m.imports) scope = bind(scope, name, { kind: 'module', module: mod, span: mod.program.decls[0]?.span ?? { file: mod.file, start: 0, end: 0 } });
+    for (const [, fn] of m.fns) scope = bind(scope, fn.name.name, { kind: 'fn', decl: fn, module: m });
+    return scope;
+  }
+
+  private fnScope(fn: A.FnDecl, m: Module): Scope | null {
+    let scope = this.moduleScope(m);
+    for (const p of fn.sizeParams) scope = bind(scope, p.name, { kind: 'size', span: p.span });
+    return scope;
+  }
+
+  /** A function's signature; the return type comes from the annotation or from checking the body. */
+  signature(fn: A.FnDecl, m: Module): Sig {
+    const memo = this.sigs.get(fn);
+    if (memo === 'pending') {
+      this.report(fn.name.span, `function '${fn.name.name}' is recursive (directly or through other functions); recursion is not supported`);
+      return { sizeParams: [], params: [], ret: T.ERROR, host: false };
+    }
+    if (memo) return memo;
+    this.sigs.set(fn, 'pending');
+    const sizes = new Set(fn.sizeParams.map((p) => p.name));
+    const scope0 = this.fnScope(fn, m);
+    const host = fn.body.kind === 'block';
+    const params = fn.params.map((p) => {
+      let type: Type = T.ERROR;
+      if (p.type) type = this.resolveType(p.type, sizes, m);
+      if (p.default) {
+        const dt = this.expr(p.default, scope0, { host, module: m, ret: null });
+        if (p.type === null) type = strong(dt);
+        else if (!fits(dt, type))
+          this.report(p.default.span, `the default of '${p.name.name}' has type ${T.show(dt)}, but the parameter is ${T.show(type)}`);
+      } else if (p.type === null) {
+        this.report(p.name.span, `parameter '${p.name.name}' needs a type, as in ${p.name.name}: f32[n]`);
+      }
+      return { name: p.name.name, type, optional: p.default !== null, span: p.span };
+    });
+    this.checkDuplicates([...fn.sizeParams, ...fn.params.map((p) => p.name)], 'parameter');
+    let ret: Type;
+    if (fn.ret) ret = this.resolveType(fn.ret, sizes, m);
+    else if (fn.body.kind === 'expr') ret = strong(this.checkBody(fn, m, params, null));
+    else ret = T.UNIT;
+    const sig: Sig = { sizeParams: [...sizes], params, ret, host };
+    this.sigs.set(fn, sig);
+    return sig;
+  }
+
+  private checkFn(fn: A.FnDecl, m: Module): void {
+    const sig = this.signature(fn, m);
+    if (!this.checked.has(fn) && (fn.ret !== null || fn.body.kind === 'block')) this.checkBody(fn, m, sig.params, sig.ret);
+  }
+
+  private checkBody(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null): Type {
+    this.checked.add(fn);
+    let scope = this.fnScope(fn, m);
+    for (const p of params) scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
+    if (fn.body.kind === 'block') {
+      this.block(fn.body.stmts, scope, { host: true, module: m, ret });
+      return ret ?? T.UNIT;
+    }
+    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null });
+    if (ret !== null && !fits(t, ret))
+      this.report(fn.body.expr.span, `'${fn.name.name}' returns ${T.show(ret)}, but its body has type ${T.show(t)}`, [
+        { span: fn.ret!.span, message: `the return type is declared here` },
+      ]);
+    return t;
+  }
+
+  private checkDuplicates(ids: readonly A.Ident[], what: string): void {
+    const seen = new Map<string, A.Ident>();
+    for (const id of ids) {
+      const prev = seen.get(id.name);
+      if (prev && id.name !== '_') this.report(id.span, `duplicate ${what} '${id.name}'`, [{ span: prev.span, message: 'first declared here' }]);
+      seen.set(id.name, id);
+    }
+  }
+
+  // ---- types ----
+
+  resolveType(t: A.TypeExpr, sizes: ReadonlySet<string>, m: Module): Type {
+    switch (t.kind) {
+      case 'tensor': {
+        const dims = t.dims.map((d) => this.resolveSize(d, sizes));
+        return dims.some((d) => d === null) ? T.ERROR : T.tensor(t.dtype, dims as S.Size[]);
+      }
+      case 'tuple':
+        return t.items.length === 0 ? T.UNIT : T.tuple(t.items.map((i) => this.resolveType(i, sizes, m)));
+      case 'record':
+        this.checkDuplicates(t.fields.map((f) => f.name), 'field');
+        return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name.name, type: this.resolveType(f.type, sizes, m) })) };
+      case 'named':
+        return this.resolveNamed(t, sizes, m);
+    }
+  }
+
+  private resolveNamed(t: Extract<A.TypeExpr, { kind: 'named' }>, sizes: ReadonlySet<string>, m: Module): Type {
+    if (t.name === 'str') return T.STR;
+    const parts = t.name.split('.');
+    let mod: Module | undefined = m;
+    for (const p of parts.slice(0, -1)) mod = mod?.imports.get(p);
+    const decl = mod?.types.get(parts[parts.length - 1]!);
+    if (!decl || !mod) {
+      const near = suggest(t.name, [...m.types.keys(), 'f32', 'i32', 'bool', 'str']);
+      return this.report(t.span, `unknown type '${t.name}'${near ? `; did you mean '${near}'?` : ''}`);
+    }
+    if (decl.sizeParams.length !== t.args.length)
+      return this.report(t.span, `type '${t.name}' takes ${decl.sizeParams.length} size argument(s), found ${t.args.length}`, [
+        { span: decl.name.span, message: 'declared here' },
+      ]);
+    const args = t.args.map((a) => this.resolveSize(a, sizes));
+    if (args.some((a) => a === null)) return T.ERROR;
+    const body = this.resolveType(decl.type, new Set(decl.sizeParams.map((p) => p.name)), mod);
+    return T.substitute(body, new Map(decl.sizeParams.map((p, i) => [p.name, args[i]!])));
+  }
+
+  private resolveSize(d: A.SizeExpr, sizes: ReadonlySet<string>): S.Size | null {
+    switch (d.kind) {
+      case 'int':
+        return S.constant(d.value);
+      case 'var':
+        if (sizes.has(d.name)) return S.sizeVar(d.name);
+        this.report(d.span, `unknown size '${d.name}': declare it among the size parameters, as in fn f[${d.name}](…)`);
+        return null;
+      default: {
+        const l = this.resolveSize(d.left, sizes);
+        const r = this.resolveSize(d.right, sizes);
+        if (l === null || r === null) return null;
+        return d.kind === 'add' ? S.add(l, r) : d.kind === 'sub' ? S.sub(l, r) : S.mul(l, r);
+      }
+    }
+  }
+
+  // ---- expressions ----
+
+  expr(e: A.Expr, scope: Scope | null, ctx: Ctx): Type {
+    const t = this.exprInner(e, scope, ctx);
+    this.types.set(e, t);
+    return t;
+  }
+
+  private exprInner(e: A.Expr, scope: Scope | null, ctx: Ctx): Type {
+    switch (e.kind) {
+      case 'num':
+        return T.tensor(e.isFloat ? 'f32' : 'i32', [], true);
+      case 'bool':
+        return T.bool();
+      case 'str':
+        return T.STR;
+      case 'var':
+        return this.variable(e, scope);
+      case 'unary':
+        return this.operator(UNARY_OPERATORS[e.op]!, e.op, [e.arg], e.span, scope, ctx);
+      case 'binary':
+        return this.operator(BINARY_OPERATORS[e.op]!, e.op, [e.left, e.right], e.opSpan, scope, ctx);
+      case 'call':
+        return this.call(e, scope, ctx);
+      case 'index':
+        return this.index(e, scope, ctx);
+      case 'field':
+        return this.field(e, scope, ctx);
+      case 'tuple':
+        return e.items.length === 0 ? T.UNIT : T.tuple(e.items.map((i) => this.expr(i, scope, ctx)));
+      case 'array':
+        return this.array(e, scope, ctx);
+      case 'record': {
+        this.checkDuplicates(e.fields.map((f) => f.name), 'field');
+        return { kind: 'record', fields: e.fields.map((f) => ({ name: f.name.name, type: strong(this.expr(f.value, scope, ctx)) })) };
+      }
+      case 'update':
+        return this.update(e, scope, ctx);
+      case 'let': {
+        const vt = this.expr(e.value, scope, ctx);
+        const inner = this.bindPattern(e.pattern, vt, staticValue(e.value, scope), scope, false);
+        return this.expr(e.body, inner, ctx);
+      }
+      case 'if':
+        return this.ifExpr(e, scope, ctx);
+      case 'loop':
+        return this.loop(e, scope, ctx);
+      case 'lambda':
+        return this.report(e.span, 'a function literal fn(…) = … may only be passed to tree.map');
+    }
+  }
+
+  private variable(e: Extract<A.Expr, { kind: 'var' }>, scope: Scope | null): Type {
+    const b = lookup(scope, e.name);
+    if (b?.kind === 'value') return b.type;
+    if (b?.kind === 'size') return T.i32();
+    if (b?.kind === 'fn') return this.report(e.span, `'${e.name}' is a function; call it as ${e.name}(…)`);
+    if (b?.kind === 'module' || BUILTIN_NAMESPACES.has(e.name))
+      return this.report(e.span, `'${e.name}' is a module; use one of its members, as in ${e.name}.name(…)`);
+    if (BUILTINS.has(e.name) || SPECIAL.has(e.name))
+      return this.report(e.span, `'${e.name}' is a builtin function; call it as ${e.name}(…)`);
+    const near = suggest(e.name, [...names(scope), ...BUILTINS.keys()]);
+    return this.report(e.span, `unknown name '${e.name}'${near ? `; did you mean '${near}'?` : ''}`);
+  }
+
+  /** Notes that say where each operand's type came from: its declaration when it is a variable. */
+  private origins(es: readonly A.Expr[], scope: Scope | null, labels: readonly string[]): Note[] {
+    return es.map((x, i) => {
+      const t = this.types.get(x) ?? T.ERROR;
+      const b = x.kind === 'var' ? lookup(scope, x.name) : undefined;
+      if (x.kind === 'var' && b?.kind === 'value') return { span: b.span, message: `${labels[i]} '${x.name}' is ${T.show(t)}, declared here` };
+      return { span: x.span, message: `${labels[i]} is ${T.show(t)}` };
+    });
+  }
+
+  private operator(name: string, op: string, operands: readonly A.Expr[], at: A.Span, scope: Scope | null, ctx: Ctx): Type {
+    const infos = operands.map((x) => this.argInfo(x, scope, ctx));
+    if (infos.some((i) => T.containsError(i.type))) return T.ERROR;
+    const builtin = BUILTINS.get(name)!;
+    const pnames = builtin.params.map((p) => p.name);
+    const labels = operands.length === 1 ? ['the operand'] : ['the left operand', 'the right operand'];
+    try {
+      return builtin.type({ callee: name, rest: [], get: (n) => infos[pnames.indexOf(n)], label: (n) => labels[pnames.indexOf(n)] ?? n });
+    } catch (err) {
+      if (!(err instanceof RuleError)) throw err;
+      const msg = err.message.replace(new RegExp(`^${name}: `), '');
+      return this.report(at, `operator '${op}': ${msg}`, this.origins(operands, scope, labels));
+    }
+  }
+
+  private argInfo(x: A.Expr, scope: Scope | null, ctx: Ctx): ArgInfo {
+    // An empty list is a valid static argument (a scalar's shape) even though it has no element type.
+    const type = x.kind === 'array' && x.items.length === 0 ? T.i32([S.constant(0)]) : this.expr(x, scope, ctx);
+    return { type, static: staticValue(x, scope), span: x.span };
+  }
+
+  private array(e: Extract<A.Expr, { kind: 'array' }>, scope: Scope | null, ctx: Ctx): Type {
+    if (e.items.length === 0) return this.report(e.span, 'an empty array literal has no element type');
+    const ts = e.items.map((i) => this.expr(i, scope, ctx));
+    if (ts.some(T.containsError)) return T.ERROR;
+    let joined = ts[0]!;
+    for (let i = 1; i < ts.length; i++) {
+      const j = join(joined, ts[i]!);
+      if (j === null)
+        return this.report(e.items[i]!.span, `array elements must have one type: the first is ${T.show(ts[0]!)}, this one is ${T.show(ts[i]!)}`);
+      joined = j;
+    }
+    if (joined.kind !== 'tensor') return this.report(e.span, `array elements must be tensors or scalars, found ${T.show(joined)}`);
+    return T.tensor(joined.dtype, [S.constant(e.items.length), ...joined.shape], joined.weak === true && joined.shape.length === 0 ? false : false);
+  }
+
+  private update(e: Extract<A.Expr, { kind: 'update' }>, scope: Scope | null, ctx: Ctx): Type {
+    const t = this.expr(e.target, scope, ctx);
+    for (const f of e.fields) {
+      const v = this.expr(f.value, scope, ctx);
+      if (t.kind !== 'record') continue;
+      const old = t.fields.find((x) => x.name === f.name.name);
+      if (!old) this.report(f.name.span, `${T.show(t)} has no field '${f.name.name}'`);
+      else if (!fits(v, old.type)) this.report(f.value.span, `field '${f.name.name}' is ${T.show(old.type)}, but the new value is ${T.show(v)}`);
+    }
+    if (t.kind === 'error') return t;
+    if (t.kind !== 'record') return this.report(e.target.span, `'with' updates a record, but this is ${T.show(t)}`);
+    return t;
+  }
+
+  private ifExpr(e: Extract<A.Expr, { kind: 'if' }>, scope: Scope | null, ctx: Ctx): Type {
+    this.condition(e.cond, scope, ctx);
+    const a = this.expr(e.then, scope, ctx);
+    const b = this.expr(e.else, scope, ctx);
+    const j = join(a, b);
+    if (j !== null) return j;
+    return this.report(e.span, `the branches of 'if' have different types: ${T.show(a)} and ${T.show(b)}`, [
+      { span: e.then.span, message: `the 'then' branch is ${T.show(a)}` },
+      { span: e.else.span, message: `the 'else' branch is ${T.show(b)}` },
+    ]);
+  }
+
+  private condition(c: A.Expr, scope: Scope | null, ctx: Ctx): void {
+    const t = this.expr(c, scope, ctx);
+    if (t.kind === 'error') return;
+    if (t.kind !== 'tensor' || t.dtype !== 'bool' || t.shape.length !== 0) {
+      const hint = t.kind === 'tensor' && t.dtype === 'bool' ? '; for an elementwise choice use where(cond, a, b)' : '';
+      this.report(c.span, `a condition must be a bool scalar, found ${T.show(t)}${hint}`);
+    }
+  }
+
+  private intBound(x: A.Expr, scope: Scope | null, ctx: Ctx, what: string): void {
+    const t = this.expr(x, scope, ctx);
+    if (t.kind !== 'error' && !(t.kind === 'tensor' && t.dtype === 'i32' && t.shape.length === 0))
+      this.report(x.span, `${what} must be an i32 scalar, found ${T.show(t)}`);
+  }
+
+  private loop(e: Extract<A.Expr, { kind: 'loop' }>, scope: Scope | null, ctx: Ctx): Type {
+    const init = strong(this.expr(e.init, scope, ctx));
+    this.intBound(e.from, scope, ctx, 'the start of a loop range');
+    this.intBound(e.to, scope, ctx, 'the end of a loop range');
+    let inner = this.bindPattern(e.pattern, init, null, scope, false);
+    inner = bind(inner, e.index.name, { kind: 'value', type: T.i32(), span: e.index.span, mutable: false, static: null });
+    const body = this.expr(e.body, inner, ctx);
+    if (!fits(body, init))
+      return this.report(e.body.span, `the loop body must give the loop state's type ${T.show(init)}, but gives ${T.show(body)}`, [
+        { span: e.init.span, message: `the initial state is ${T.show(init)}` },
+      ]);
+    return init;
+  }
+
+  private bindPattern(p: A.Pattern, t: Type, st: Static | null, scope: Scope | null, mutable: boolean): Scope | null {
+    if (p.kind === 'name') {
+      if (p.name.name === '_') return scope;
+      return bind(scope, p.name.name, { kind: 'value', type: strong(t), span: p.name.span, mutable, static: st });
+    }
+    this.checkDuplicates(collectNames(p), 'name in a pattern');
+    if (t.kind === 'error') return p.items.reduce((s, q) => this.bindPattern(q, T.ERROR, null, s, mutable), scope);
+    if (t.kind !== 'tuple' || t.items.length !== p.items.length) {
+      this.report(p.span, `this pattern takes a tuple of ${p.items.length} values, but the value is ${T.show(t)}`);
+      return p.items.reduce((s, q) => this.bindPattern(q, T.ERROR, null, s, mutable), scope);
+    }
+    return p.items.reduce((s, q, i) => this.bindPattern(q, t.items[i]!, null, s, mutable), scope);
+  }
+
+  private index(e: Extract<A.Expr, { kind: 'index' }>, scope: Scope | null, ctx: Ctx): Type {
+    const t = this.expr(e.target, scope, ctx);
+    const dims: S.Size[] = [];
+    const infos = e.items.map((item) => {
+      if (item.kind === 'at') return this.expr(item.index, scope, ctx);
+      for (const b of [item.lo, item.hi]) if (b) this.expr(b, scope, ctx);
+      return null;
+    });
+    if (t.kind === 'error') return t;
+    if (t.kind !== 'tensor') return this.report(e.target.span, `only tensors can be indexed, but this is ${T.show(t)}`);
+    if (e.items.length > t.shape.length)
+      return this.report(e.span, `${e.items.length} indices for a tensor of rank ${t.shape.length} (${T.show(t)})`);
+    for (let i = 0; i < e.items.length; i++) {
+      const item = e.items[i]!;
+      const dim = t.shape[i]!;
+      if (item.kind === 'at') {
+        const it = infos[i]!;
+        if (it.kind !== 'error' && !(it.kind === 'tensor' && it.dtype === 'i32' && it.shape.length === 0))
+          return this.report(item.index.span, `an index must be an i32 scalar, found ${T.show(it)}; to pick many rows use gather(x, indices)`);
+        const k = staticConst(item.index, scope);
+        const n = S.constValue(dim);
+        if (k !== null && n !== null && (k >= n || k < -n))
+          return this.report(item.index.span, `index ${k} is out of range for dimension ${i} of size ${n}`);
+        continue;
+      }
+      const bound = (b: A.Expr | null, dflt: S.Size): S.Size | null => {
+        if (b === null) return dflt;
+        const v = staticValue(b, scope);
+        if (v?.kind !== 'size') {
+          this.report(b.span, 'slice bounds must be sizes (integer literals, size variables, or arithmetic on them)');
+          return null;
+        }
+        const c = S.constValue(v.size);
+        return c !== null && c < 0 ? S.add(dim, v.size) : v.size;
+      };
+      const lo = bound(item.lo, S.constant(0));
+      const hi = bound(item.hi, dim);
+      if (lo === null || hi === null) return T.ERROR;
+      const len = S.sub(hi, lo);
+      const [l, h, n] = [S.constValue(lo), S.constValue(hi), S.constValue(dim)];
+      if ((l !== null && l < 0) || (l !== null && h !== null && h < l) || (h !== null && n !== null && h > n) || (S.constValue(len) ?? 0) < 0)
+        return this.report(item.span, `slice ${S.show(lo)}:${S.show(hi)} is out of range for dimension ${i} of size ${S.show(dim)}`);
+      dims.push(len);
+    }
+    return T.tensor(t.dtype, [...dims, ...t.shape.slice(e.items.length)]);
+  }
+
+  private field(e: Extract<A.Expr, { kind: 'field' }>, scope: Scope | null, ctx: Ctx): Type {
+    const dotted = dottedName(e);
+    const head = dotted?.split('.')[0];
+    if (head !== undefined && (lookup(scope, head)?.kind === 'module' || (BUILTIN_NAMESPACES.has(head) && lookup(scope, head) === undefined)))
+      return this.report(e.span, `'${dotted}' is a function; call it as ${dotted}(…)`);
+    const t = this.expr(e.target, scope, ctx);
+    if (t.kind === 'error') return t;
+    if (t.kind !== 'record') return this.report(e.name.span, `${T.show(t)} has no fields; '.${e.name.name}' needs a record`);
+    const f = t.fields.find((x) => x.name === e.name.name);
+    if (f) return f.type;
+    const near = suggest(e.name.name, t.fields.map((x) => x.name));
+    return this.report(e.name.span, `the record ${T.show(t)} has no field '${e.name.name}'${near ? `; did you mean '${near}'?` : ''}`);
+  }
+
+  // ---- calls ----
+
+  private call(e: Extract<A.Expr, { kind: 'call' }>, scope: Scope | null, ctx: Ctx): Type {
+    // grad(f)(x, …) and value_and_grad(f)(x, …)
+    if (e.callee.kind === 'call' && e.callee.callee.kind === 'var' && ['grad', 'value_and_grad'].includes(e.callee.callee.name) && !lookup(scope, e.callee.callee.name))
+      return this.gradCall(e, e.callee, e.callee.callee.name === 'value_and_grad', scope, ctx);
+    const name = dottedName(e.callee);
+    if (name === null) return this.report(e.callee.span, 'only named functions can be called');
+    const target = this.resolveCallee(name, scope);
+    if (target === null) {
+      this.checkArgs(e.args, scope, ctx);
+      const near = suggest(name, [...names(scope), ...BUILTINS.keys()]);
+      return this.report(e.callee.span, `unknown function '${name}'${near ? `; did you mean '${near}'?` : ''}`);
+    }
+    if (target.kind === 'special') {
+      if (target.name === 'tree.map') return this.treeMap(e, scope, ctx);
+      return this.report(e.span, `${target.name}(f) makes a function; apply it to arguments, as in ${target.name}(f)(x)`);
+    }
+    if (target.kind === 'builtin') return this.builtinCall(target.builtin, e, scope, ctx);
+    if (target.kind === 'value') return this.report(e.callee.span, `'${name}' is a value of type ${T.show(target.type)}, not a function`);
+    return this.fnCall(target.decl, target.module, e.args, e.span, name, scope, ctx);
+  }
+
+  private resolveCallee(
+    name: string,
+    scope: Scope | null,
+  ): { kind: 'builtin'; builtin: Builtin } | { kind: 'special'; name: string } | { kind: 'fn'; decl: A.FnDecl; module: Module } | { kind: 'value'; type: Type } | null {
+    const parts = name.split('.');
+    let b: Binding | undefined = lookup(scope, parts[0]!);
+    if (b?.kind === 'value') return parts.length === 1 ? { kind: 'value', type: b.type } : null;
+    if (b?.kind === 'module') {
+      let mod = b.module;
+      for (const p of parts.slice(1, -1)) {
+        const next = mod.imports.get(p);
+        if (!next) return null;
+        mod = next;
+      }
+      const fn = mod.fns.get(parts[parts.length - 1]!);
+      return fn && parts.length > 1 ? { kind: 'fn', decl: fn, module: mod } : null;
+    }
+    if (b?.kind === 'fn' && parts.length === 1) return { kind: 'fn', decl: b.decl, module: b.module };
+    if (b === undefined && SPECIAL.has(name)) return { kind: 'special', name };
+    const builtin = b === undefined ? BUILTINS.get(name) : undefined;
+    return builtin ? { kind: 'builtin', builtin } : null;
+  }
+
+  private checkArgs(args: readonly A.Arg[], scope: Scope | null, ctx: Ctx): void {
+    for (const a of args) if (a.value.kind !== 'lambda') this.expr(a.value, scope, ctx);
+  }
+
+  /** Matches arguments to parameters: positional first, then by keyword. */
+  private bindArgs(
+    params: readonly { name: string; optional: boolean; variadic?: boolean }[],
+    args: readonly A.Arg[],
+    callee: string,
+    at: A.Span,
+    extraKeywords: ReadonlySet<string> = new Set(),
+  ): { bound: Map<string, A.Arg>; rest: A.Arg[] } | null {
+    const bound = new Map<string, A.Arg>();
+    const rest: A.Arg[] = [];
+    let ok = true;
+    let pos = 0;
+    for (const a of args) {
+      if (a.name === null) {
+        const p = params[pos];
+        if (p?.variadic) rest.push(a);
+        else if (p === undefined) {
+          this.report(a.value.span, `too many arguments to ${callee}: it takes ${params.length}`);
+          ok = false;
+        } else {
+          bound.set(p.name, a);
+          pos++;
+        }
+        continue;
+      }
+      const name = a.name.name;
+      if (!params.some((p) => p.name === name && !p.variadic) && !extraKeywords.has(name)) {
+        const near = suggest(name, [...params.map((p) => p.name), ...extraKeywords]);
+        this.report(a.name.span, `${callee} has no parameter '${name}'${near ? `; did you mean '${near}'?` : ''}`);
+        ok = false;
+      } else if (bound.has(name)) {
+        this.report(a.name.span, `argument '${name}' of ${callee} is given twice`);
+        ok = false;
+      } else bound.set(name, a);
+    }
+    for (const p of params)
+      if (!p.optional && !p.variadic && !bound.has(p.name)) {
+        this.report(at, `missing argument '${p.name}' in the call to ${callee}`);
+        ok = false;
+      }
+    return ok ? { bound, rest } : null;
+  }
+
+  private builtinCall(builtin: Builtin, e: Extract<A.Expr, { kind: 'call' }>, scope: Scope | null, ctx: Ctx): Type {
+    if (builtin.effect && !ctx.host) {
+      this.checkArgs(e.args, scope, ctx);
+      return this.report(e.callee.span, `${builtin.name} has effects, so only host code may call it (a function whose body is a { … } block)`);
+    }
+    const params = builtin.params.map((p) => ({ name: p.name, optional: p.default !== undefined, variadic: p.variadic === true }));
+    const b = this.bindArgs(params, e.args, builtin.name, e.span);
+    const infos = new Map<string, ArgInfo>();
+    for (const a of e.args) {
+      if (a.value.kind === 'lambda') return this.report(a.value.span, `${builtin.name} does not take a function`);
+    }
+    const all = e.args.map((a) => [a, this.argInfo(a.value, scope, ctx)] as const);
+    if (b === null || all.some(([, i]) => T.containsError(i.type))) return T.ERROR;
+    for (const [name, arg] of b.bound) infos.set(name, all.find(([a]) => a === arg)![1]);
+    const rest = b.rest.map((r) => all.find(([a]) => a === r)![1]);
+    try {
+      return builtin.type({ callee: builtin.name, rest, get: (n) => infos.get(n), label: (n) => `'${n}'` });
+    } catch (err) {
+      if (!(err instanceof RuleError)) throw err;
+      return this.report(err.arg?.span ?? e.span, err.message);
+    }
+  }
+
+  private fnCall(decl: A.FnDecl, m: Module, args: readonly A.Arg[], at: A.Span, callee: string, scope: Scope | null, ctx: Ctx): Type {
+    const sig = this.signature(decl, m);
+    if (sig.host && !ctx.host) {
+      this.checkArgs(args, scope, ctx);
+      return this.report(at, `'${callee}' is host code (its body is a { … } block), so only host code may call it`, [
+        { span: decl.name.span, message: 'declared here' },
+      ]);
+    }
+    const explicitSizes = new Set(sig.sizeParams);
+    const b = this.bindArgs(sig.params, args, `'${callee}'`, at, explicitSizes);
+    const types = new Map<A.Arg, ArgInfo>();
+    for (const a of args) types.set(a, a.value.kind === 'lambda' ? { type: this.report(a.value.span, `'${callee}' does not take a function`), static: null, span: a.value.span } : this.argInfo(a.value, scope, ctx));
+    if (b === null || [...types.values()].some((i) => T.containsError(i.type)) || T.containsError(sig.ret)) return T.ERROR;
+    const env = new Map<string, S.Size>();
+    for (const [name, arg] of b.bound) {
+      if (!explicitSizes.has(name)) continue;
+      const st = types.get(arg)!.static;
+      if (st?.kind !== 'size') return this.report(arg.value.span, `size '${name}' of '${callee}' must be given a size (an integer literal, a size variable, or arithmetic on them)`);
+      env.set(name, st.size);
+    }
+    const pairs: [S.Size, S.Size, string][] = [];
+    const where = new Map<string, A.Arg>();
+    let bad = false;
+    for (const p of sig.params) {
+      const arg = b.bound.get(p.name);
+      if (!arg || T.containsError(p.type)) continue;
+      const found = types.get(arg)!.type;
+      const r = collectDims(p.type, found, p.name);
+      if ('message' in r) {
+        this.report(arg.value.span, `argument '${p.name}' of '${callee}': ${r.message}`, [{ span: p.span, message: `parameter '${p.name}' is declared here` }]);
+        bad = true;
+        continue;
+      }
+      for (const pair of r.pairs) where.set(pair[2], arg);
+      pairs.push(...r.pairs);
+    }
+    if (bad) return T.ERROR;
+    const solved = solve(pairs, explicitSizes, env);
+    if (!solved.ok) {
+      const arg = where.get(solved.path);
+      const param = solved.path.split(/[.[]/)[0]!;
+      return this.report(arg?.value.span ?? at, `argument '${param}' of '${callee}' has the wrong shape: ${solved.message}`, [
+        { span: sig.params.find((p) => p.name === param)?.span ?? decl.name.span, message: `'${param}' is declared here` },
+      ]);
+    }
+    const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(sig.ret)).has(s));
+    if (missing.length > 0) return this.report(at, `cannot infer size '${missing[0]}' of '${callee}' from its arguments; pass it as ${missing[0]} = …`);
+    return T.substitute(sig.ret, solved.env);
+  }
+
+  private gradCall(e: Extract<A.Expr, { kind: 'call' }>, maker: Extract<A.Expr, { kind: 'call' }>, withValue: boolean, scope: Scope | null, ctx: Ctx): Type {
+    const what = withValue ? 'value_and_grad' : 'grad';
+    const fnArg = maker.args.length === 1 && maker.args[0]!.name === null ? maker.args[0]!.value : null;
+    const fname = fnArg ? dottedName(fnArg) : null;
+    const target = fname ? this.resolveCallee(fname, scope) : null;
+    if (target?.kind !== 'fn') {
+      this.checkArgs(e.args, scope, ctx);
+      if (fname !== null && target === null) return this.report(fnArg!.span, `unknown function '${fname}'`);
+      return this.report(maker.span, `${what} takes one function name, as in ${what}(loss)`);
+    }
+    const result = this.fnCall(target.decl, target.module, e.args, e.span, fname!, scope, ctx);
+    if (result.kind === 'error') return result;
+    if (!(result.kind === 'tensor' && result.dtype === 'f32' && result.shape.length === 0))
+      return this.report(maker.span, `${what} needs a function that returns an f32 scalar, but '${fname}' returns ${T.show(result)}`);
+    const first = e.args[0];
+    if (!first) return this.report(e.span, `${what}(${fname}) needs at least one argument to differentiate with respect to`);
+    const wrt = strong(this.types.get(first.value) ?? T.ERROR);
+    if (!isFloatTree(wrt))
+      return this.report(first.value.span, `${what} differentiates with respect to the first argument, which must be f32 tensors (or a record or tuple of them), found ${T.show(wrt)}`);
+    return withValue ? T.tuple([T.f32(), wrt]) : wrt;
+  }
+
+  private treeMap(e: Extract<A.Expr, { kind: 'call' }>, scope: Scope | null, ctx: Ctx): Type {
+    const [f, ...trees] = e.args;
+    if (!f || trees.length === 0 || e.args.some((a) => a.name !== null))
+      return this.report(e.span, 'tree.map takes a function and one or more records: tree.map(fn(w, g) = …, params, grads)');
+    const treeTypes = trees.map((t) => this.expr(t.value, scope, ctx));
+    if (treeTypes.some(T.containsError)) return T.ERROR;
+    const leaf = (leaves: Type[], path: string): Type => {
+      if (f.value.kind === 'lambda') {
+        if (f.value.params.length !== leaves.length)
+          return this.report(f.value.span, `the function takes ${f.value.params.length} argument(s), but tree.map passes ${leaves.length}`);
+        let inner = scope;
+        f.value.params.forEach((p, i) => (inner = bind(inner, p.name, { kind: 'value', type: leaves[i]!, span: p.span, mutable: false, static: null })));
+        return this.expr(f.value.body, inner, ctx);
+      }
+      const fname = dottedName(f.value);
+      const target = fname ? this.resolveCallee(fname, scope) : null;
+      if (target?.kind === 'builtin') {
+        const infos = leaves.map((t) => ({ type: t, static: null, span: f.value.span }));
+        try {
+          return target.builtin.type({ callee: target.builtin.name, rest: [], get: (n) => infos[target.builtin.params.findIndex((p) => p.name === n)], label: (n) => `'${n}'` });
+        } catch (err) {
+          if (!(err instanceof RuleError)) throw err;
+          return this.report(f.value.span, `${err.message} (at ${path || 'the root'})`);
+        }
+      }
+      if (target?.kind !== 'fn') return this.report(f.value.span, 'tree.map needs a function: a name or fn(…) = …');
+      const sig = this.signature(target.decl, target.module);
+      const pseudo = leaves.map((t) => ({ name: null, value: { kind: 'var', name: '', span: f.value.span } as A.Expr, t }));
+      const pairs: [S.Size, S.Size, string][] = [];
+      if (sig.params.length !== leaves.length) return this.report(f.value.span, `'${fname}' takes ${sig.params.length} argument(s), but tree.map passes ${leaves.length}`);
+      for (let i = 0; i < leaves.length; i++) {
+        const r = collectDims(sig.params[i]!.type, pseudo[i]!.t, sig.params[i]!.name);
+        if ('message' in r) return this.report(f.value.span, `at ${path || 'the root'}: ${r.message}`);
+        pairs.push(...r.pairs);
+      }
+      const solved = solve(pairs, new Set(sig.sizeParams));
+      if (!solved.ok) return this.report(f.value.span, `at ${path || 'the root'}: ${solved.message}`);
+      return T.substitute(sig.ret, solved.env);
+    };
+    const walk = (ts: Type[], path: string): Type => {
+      const first = ts[0]!;
+      if (first.kind === 'tensor') {
+        const bad = ts.findIndex((t) => t.kind !== 'tensor');
+        if (bad >= 0) return this.report(trees[bad]!.value.span, `tree.map: the records differ in structure at ${path || 'the root'}`);
+        return leaf(ts, path);
+      }
+      if (first.kind === 'record') {
+        const fields = first.fields.map((fl) => {
+          const sub = ts.map((t) => (t.kind === 'record' ? t.fields.find((x) => x.name === fl.name)?.type : undefined));
+          const bad = sub.findIndex((x) => x === undefined);
+          if (bad >= 0 || ts.some((t) => t.kind !== 'record' || t.fields.length !== first.fields.length))
+            return { name: fl.name, type: this.report(trees[Math.max(bad, 0)]!.value.span, `tree.map: the records differ in structure at ${path}.${fl.name}`) };
+          return { name: fl.name, type: walk(sub as Type[], `${path}.${fl.name}`) };
+        });
+        return { kind: 'record', fields };
+      }
+      if (first.kind === 'tuple') {
+        if (ts.some((t) => t.kind !== 'tuple' || t.items.length !== first.items.length))
+          return this.report(e.span, `tree.map: the tuples differ in structure at ${path || 'the root'}`);
+        return T.tuple(first.items.map((_, i) => walk(ts.map((t) => (t.kind === 'tuple' ? t.items[i]! : T.ERROR)), `${path}.${i}`)));
+      }
+      return this.report(trees[0]!.value.span, `tree.map walks records, tuples and tensors, found ${T.show(first)}`);
+    };
+    const out = walk(treeTypes, '');
+    return T.containsError(out) ? T.ERROR : out;
+  }
+
+  // ---- host statements ----
+
+  private block(stmts: readonly A.Stmt[], scope: Scope | null, ctx: Ctx): void {
+    let s = scope;
+    for (const st of stmts) s = this.stmt(st, s, ctx);
+  }
+
+  private stmt(st: A.Stmt, scope: Scope | null, ctx: Ctx): Scope | null {
+    switch (st.kind) {
+      case 'let':
+        return this.bindPattern(st.pattern, this.expr(st.value, scope, ctx), staticValue(st.value, scope), scope, false);
+      case 'var': {
+        const vt = this.expr(st.value, scope, ctx);
+        let type = strong(vt);
+        if (st.type) {
+          type = this.resolveType(st.type, new Set(), ctx.module);
+          if (!fits(vt, type)) this.report(st.value.span, `'${st.name.name}' is declared ${T.show(type)}, but its value is ${T.show(vt)}`);
+        }
+        return bind(scope, st.name.name, { kind: 'value', type, span: st.name.span, mutable: true, static: null });
+      }
+      case 'assign':
+        this.assign(st, scope, ctx);
+        return scope;
+      case 'for':
+        this.intBound(st.from, scope, ctx, 'the start of a range');
+        this.intBound(st.to, scope, ctx, 'the end of a range');
+        this.block(st.body, bind(scope, st.index.name, { kind: 'value', type: T.i32(), span: st.index.span, mutable: false, static: null }), ctx);
+        return scope;
+      case 'if':
+        this.condition(st.cond, scope, ctx);
+        this.block(st.then, scope, ctx);
+        if (st.else) this.block(st.else, scope, ctx);
+        return scope;
+      case 'return': {
+        const t = this.expr(st.value, scope, ctx);
+        if (ctx.ret === null || ctx.ret.kind === 'unit')
+          this.report(st.span, 'this function declares no return type; add one, as in fn f(…) -> f32 { … }');
+        else if (!fits(t, ctx.ret)) this.report(st.value.span, `the function returns ${T.show(ctx.ret)}, but this value is ${T.show(t)}`);
+        return scope;
+      }
+      case 'expr':
+        this.expr(st.expr, scope, ctx);
+        return scope;
+    }
+  }
+
+  private assign(st: Extract<A.Stmt, { kind: 'assign' }>, scope: Scope | null, ctx: Ctx): void {
+    const t = this.expr(st.value, scope, ctx);
+    let parts: Type[];
+    if (!st.tuple) parts = [t];
+    else if (t.kind === 'error') parts = st.targets.map(() => T.ERROR);
+    else if (t.kind === 'tuple' && t.items.length === st.targets.length) parts = [...t.items];
+    else {
+      this.report(st.value.span, `assigning to ${st.targets.length} variables needs a tuple of ${st.targets.length} values, found ${T.show(t)}`);
+      return;
+    }
+    st.targets.forEach((id, i) => {
+      const b = lookup(scope, id.name);
+      if (b === undefined) this.report(id.span, `unknown variable '${id.name}'; declare it first with var ${id.name} = …`);
+      else if (b.kind !== 'value' || !b.mutable)
+        this.report(id.span, `'${id.name}' cannot be assigned; only variables declared with 'var' can`, b.kind === 'value' ? [{ span: b.span, message: 'declared here' }] : []);
+      else if (!fits(parts[i]!, b.type))
+        this.report(st.value.span, `'${id.name}' is ${T.show(b.type)}, but the new value is ${T.show(parts[i]!)}; a variable keeps its type`, [
+          { span: b.span, message: 'declared here' },
+        ]);
+    });
+  }
+}
+
+// ---- helpers on types ----
+
+/** A literal's type once it is stored: no longer weak. */
+function strong(t: Type): Type {
+  return t.kind === 'tensor' && t.weak ? T.tensor(t.dtype, t.shape) : t;
+}
+
+/** Whether a value of type `t` may be used where `want` is expected (a literal adapts). */
+function fits(t: Type, want: Type): boolean {
+  if (t.kind === 'tensor' && t.weak && want.kind === 'tensor')
+    return T.sameShape(t.shape, want.shape) && (t.dtype === want.dtype || (t.dtype === 'i32' && want.dtype === 'f32'));
+  return T.equal(t, want);
+}
+
+/** The common type of two branches, or null. */
+function join(a: Type, b: Type): Type | null {
+  if (a.kind === 'error') return b;
+  if (b.kind === 'error') return a;
+  if (fits(a, b)) return b.kind === 'tensor' && b.weak && !(a.kind === 'tensor' && a.weak) ? a : b;
+  if (fits(b, a)) return a;
+  return null;
+}
+
+function isFloatTree(t: Type): boolean {
+  if (t.kind === 'tensor') return t.dtype === 'f32';
+  if (t.kind === 'tuple') return t.items.every(isFloatTree);
+  if (t.kind === 'record') return t.fields.every((f) => isFloatTree(f.type));
+  return false;
+}
+
+function retSizes(t: Type): S.Size {
+  if (t.kind === 'tensor') return t.shape.reduce((acc, d) => S.add(acc, d), S.constant(0));
+  if (t.kind === 'tuple') return t.items.reduce((acc, x) => S.add(acc, retSizes(x)), S.constant(0));
+  if (t.kind === 'record') return t.fields.reduce((acc, f) => S.add(acc, retSizes(f.type)), S.constant(0));
+  return S.constant(0);
+}
+
+function collectNames(p: A.Pattern): A.Ident[] {
+  return p.kind === 'name' ? [p.name] : p.items.flatMap(collectNames);
+}
+
+function staticConst(e: A.Expr, scope: Scope | null): number | null {
+  const v = staticValue(e, scope);
+  return v?.kind === 'size' ? S.constValue(v.size) : null;
+}
