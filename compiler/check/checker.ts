@@ -21,6 +21,8 @@ interface Ctx {
   readonly host: boolean;
   readonly module: Module;
   readonly ret: Type | null;
+  /** The enclosing function's size parameters, usable in type annotations. */
+  readonly sizes: ReadonlySet<string>;
 }
 
 interface Sig {
@@ -38,6 +40,10 @@ export class Checker {
   readonly types = new Map<A.Expr, Type>();
   private readonly sigs = new Map<A.FnDecl, Sig | 'pending'>();
   private readonly checked = new Set<A.FnDecl>();
+  /** Functions whose bodies are being checked: a call to one of them is recursion. */
+  private readonly active: A.FnDecl[] = [];
+  private readonly resolvingTypes = new Set<A.TypeDecl>();
+  private readonly recursiveTypes = new Set<A.TypeDecl>();
 
   checkModule(m: Module): void {
     for (const d of m.program.decls) {
@@ -82,7 +88,7 @@ export class Checker {
       let type: Type = T.ERROR;
       if (p.type) type = this.resolveType(p.type, sizes, m);
       if (p.default) {
-        const dt = this.expr(p.default, scope0, { host, module: m, ret: null });
+        const dt = this.expr(p.default, scope0, { host, module: m, ret: null, sizes });
         if (p.type === null) type = strong(dt);
         else if (!fits(dt, type))
           this.report(p.default.span, `the default of '${p.name.name}' has type ${T.show(dt)}, but the parameter is ${T.show(type)}`);
@@ -108,13 +114,25 @@ export class Checker {
 
   private checkBody(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null): Type {
     this.checked.add(fn);
+    this.active.push(fn);
+    try {
+      return this.checkBodyIn(fn, m, params, ret);
+    } finally {
+      this.active.pop();
+    }
+  }
+
+  private checkBodyIn(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null): Type {
     let scope = this.fnScope(fn, m);
+    const sizes = new Set(fn.sizeParams.map((p) => p.name));
     for (const p of params) scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
     if (fn.body.kind === 'block') {
-      this.block(fn.body.stmts, scope, { host: true, module: m, ret });
+      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes });
+      if (ret !== null && ret.kind !== 'unit' && !returns(fn.body.stmts))
+        this.report(fn.ret!.span, `'${fn.name.name}' declares -> ${T.show(ret)}, but its body can end without a return`);
       return ret ?? T.UNIT;
     }
-    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null });
+    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes });
     if (ret !== null && !fits(t, ret))
       this.report(fn.body.expr.span, `'${fn.name.name}' returns ${T.show(ret)}, but its body has type ${T.show(t)}`, [
         { span: fn.ret!.span, message: `the return type is declared here` },
@@ -165,7 +183,20 @@ export class Checker {
       ]);
     const args = t.args.map((a) => this.resolveSize(a, sizes));
     if (args.some((a) => a === null)) return T.ERROR;
-    const body = this.resolveType(decl.type, new Set(decl.sizeParams.map((p) => p.name)), mod);
+    if (this.resolvingTypes.has(decl)) {
+      // One report per cycle: every alias on it is marked, and later walks around it stay silent.
+      if (this.recursiveTypes.has(decl)) return T.ERROR;
+      for (const d of this.resolvingTypes) this.recursiveTypes.add(d);
+      return this.report(t.span, `type '${t.name}' is recursive; recursive types are not supported`, [{ span: decl.name.span, message: 'declared here' }]);
+    }
+    if (this.recursiveTypes.has(decl)) return T.ERROR;
+    this.resolvingTypes.add(decl);
+    let body: Type;
+    try {
+      body = this.resolveType(decl.type, new Set(decl.sizeParams.map((p) => p.name)), mod);
+    } finally {
+      this.resolvingTypes.delete(decl);
+    }
     return T.substitute(body, new Map(decl.sizeParams.map((p, i) => [p.name, args[i]!])));
   }
 
@@ -294,7 +325,7 @@ export class Checker {
       joined = j;
     }
     if (joined.kind !== 'tensor') return this.report(e.span, `array elements must be tensors or scalars, found ${T.show(joined)}`);
-    return T.tensor(joined.dtype, [S.constant(e.items.length), ...joined.shape], joined.weak === true && joined.shape.length === 0 ? false : false);
+    return T.tensor(joined.dtype, [S.constant(e.items.length), ...joined.shape], joined.weak === true);
   }
 
   private update(e: Extract<A.Expr, { kind: 'update' }>, scope: Scope | null, ctx: Ctx): Type {
@@ -544,6 +575,12 @@ export class Checker {
   }
 
   private fnCall(decl: A.FnDecl, m: Module, args: readonly A.Arg[], at: A.Span, callee: string, scope: Scope | null, ctx: Ctx): Type {
+    if (this.active.includes(decl) || this.sigs.get(decl) === 'pending') {
+      this.checkArgs(args, scope, ctx);
+      return this.report(at, `'${callee}' calls itself (directly or through other functions); recursion is not supported`, [
+        { span: decl.name.span, message: 'declared here' },
+      ]);
+    }
     const sig = this.signature(decl, m);
     if (sig.host && !ctx.host) {
       this.checkArgs(args, scope, ctx);
@@ -580,12 +617,24 @@ export class Checker {
       pairs.push(...r.pairs);
     }
     if (bad) return T.ERROR;
-    const solved = solve(pairs, explicitSizes, env);
+    const origins = new Map([...env.keys()].map((k) => [k, `=${k}`]));
+    const solved = solve(pairs, explicitSizes, env, origins);
     if (!solved.ok) {
       const arg = where.get(solved.path);
       const param = solved.path.split(/[.[]/)[0]!;
-      return this.report(arg?.value.span ?? at, `argument '${param}' of '${callee}' has the wrong shape: ${solved.message}`, [
-        { span: sig.params.find((p) => p.name === param)?.span ?? decl.name.span, message: `'${param}' is declared here` },
+      const p = sig.params.find((x) => x.name === param);
+      const found = arg ? types.get(arg)!.type : T.ERROR;
+      const expected = p ? T.substitute(p.type, solved.env) : T.ERROR;
+      const from = [...solved.env.keys()]
+        .filter((v) => p !== undefined && typeSizeVars(p.type).has(v))
+        .map((v) => {
+          const o = solved.origins.get(v)!;
+          const src = o.startsWith('=') ? 'given by the call' : `from '${o.split(/[.[]/)[0]}'`;
+          return `${v} = ${S.show(solved.env.get(v)!)} ${src}`;
+        });
+      const detail = solved.reason === 'infer' ? `; ${solved.message}` : from.length > 0 ? ` (${from.join(', ')})` : '';
+      return this.report(arg?.value.span ?? at, `argument '${param}' of '${callee}': expected ${T.show(expected)}, found ${T.show(found)}${detail}`, [
+        { span: p?.span ?? decl.name.span, message: `'${param}' is declared here` },
       ]);
     }
     const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(sig.ret)).has(s));
@@ -607,7 +656,8 @@ export class Checker {
     if (result.kind === 'error') return result;
     if (!(result.kind === 'tensor' && result.dtype === 'f32' && result.shape.length === 0))
       return this.report(maker.span, `${what} needs a function that returns an f32 scalar, but '${fname}' returns ${T.show(result)}`);
-    const first = e.args[0];
+    const firstParam = this.signature(target.decl, target.module).params[0]?.name;
+    const first = e.args.find((a) => a.name?.name === firstParam) ?? (e.args[0]?.name === null ? e.args[0] : undefined);
     if (!first) return this.report(e.span, `${what}(${fname}) needs at least one argument to differentiate with respect to`);
     const wrt = strong(this.types.get(first.value) ?? T.ERROR);
     if (!isFloatTree(wrt))
@@ -662,12 +712,13 @@ export class Checker {
         return leaf(ts, path);
       }
       if (first.kind === 'record') {
+        const keys = (t: Type) => (t.kind === 'record' ? t.fields.map((f) => f.name).sort().join(',') : null);
+        const bad = ts.findIndex((t) => keys(t) !== keys(first));
+        if (bad >= 0)
+          return this.report(trees[bad]!.value.span, `tree.map: the trees differ in structure at ${path || 'the root'}: ${T.show(first)} and ${T.show(ts[bad]!)}`);
         const fields = first.fields.map((fl) => {
-          const sub = ts.map((t) => (t.kind === 'record' ? t.fields.find((x) => x.name === fl.name)?.type : undefined));
-          const bad = sub.findIndex((x) => x === undefined);
-          if (bad >= 0 || ts.some((t) => t.kind !== 'record' || t.fields.length !== first.fields.length))
-            return { name: fl.name, type: this.report(trees[Math.max(bad, 0)]!.value.span, `tree.map: the records differ in structure at ${path}.${fl.name}`) };
-          return { name: fl.name, type: walk(sub as Type[], `${path}.${fl.name}`) };
+          const sub = ts.map((t) => (t.kind === 'record' ? t.fields.find((x) => x.name === fl.name)!.type : T.ERROR));
+          return { name: fl.name, type: walk(sub, `${path}.${fl.name}`) };
         });
         return { kind: 'record', fields };
       }
@@ -697,7 +748,7 @@ export class Checker {
         const vt = this.expr(st.value, scope, ctx);
         let type = strong(vt);
         if (st.type) {
-          type = this.resolveType(st.type, new Set(), ctx.module);
+          type = this.resolveType(st.type, ctx.sizes, ctx.module);
           if (!fits(vt, type)) this.report(st.value.span, `'${st.name.name}' is declared ${T.show(type)}, but its value is ${T.show(vt)}`);
         }
         return bind(scope, st.name.name, { kind: 'value', type, span: st.name.span, mutable: true, static: null });
@@ -781,6 +832,10 @@ function isFloatTree(t: Type): boolean {
   return false;
 }
 
+function typeSizeVars(t: Type): Set<string> {
+  return S.variables(retSizes(t));
+}
+
 function retSizes(t: Type): S.Size {
   if (t.kind === 'tensor') return t.shape.reduce((acc, d) => S.add(acc, d), S.constant(0));
   if (t.kind === 'tuple') return t.items.reduce((acc, x) => S.add(acc, retSizes(x)), S.constant(0));
@@ -795,4 +850,12 @@ function collectNames(p: A.Pattern): A.Ident[] {
 function staticConst(e: A.Expr, scope: Scope | null): number | null {
   const v = staticValue(e, scope);
   return v?.kind === 'size' ? S.constValue(v.size) : null;
+}
+
+/** Whether a block ends in a return on every path. */
+function returns(stmts: readonly A.Stmt[]): boolean {
+  const last = stmts[stmts.length - 1];
+  if (last === undefined) return false;
+  if (last.kind === 'return') return true;
+  return last.kind === 'if' && last.else !== null && returns(last.then) && returns(last.else);
 }

@@ -56,14 +56,28 @@ export const weakFits = (literal: string, target: string): boolean =>
   target === literal || (literal === 'i32' && target === 'f32');
 
 export type SolveResult =
-  | { readonly ok: true; readonly env: Map<string, S.Size> }
-  | { readonly ok: false; readonly message: string; readonly path: string };
+  | { readonly ok: true; readonly env: Map<string, S.Size>; readonly origins: Map<string, string> }
+  | {
+      readonly ok: false;
+      /** 'mismatch': a size is known and differs; 'infer': a size cannot be solved for. */
+      readonly reason: 'mismatch' | 'infer';
+      readonly path: string;
+      readonly message: string;
+      readonly env: Map<string, S.Size>;
+      readonly origins: Map<string, string>;
+    };
 
 /**
  * Solves for the callee's `unknowns` given pairs that must be equal. Variables that appear alone
  * are bound first; then linear occurrences (`2*n`, `n+1`) are solved; the rest are checked.
+ * `origins` records, for each solved variable, the path of the pair that fixed it.
  */
-export function solve(pairs: readonly [S.Size, S.Size, string][], unknowns: ReadonlySet<string>, env = new Map<string, S.Size>()): SolveResult {
+export function solve(
+  pairs: readonly [S.Size, S.Size, string][],
+  unknowns: ReadonlySet<string>,
+  env = new Map<string, S.Size>(),
+  origins = new Map<string, string>(),
+): SolveResult {
   const pending = [...pairs];
   let progress = true;
   while (pending.length > 0 && progress) {
@@ -73,11 +87,13 @@ export function solve(pairs: readonly [S.Size, S.Size, string][], unknowns: Read
       const q = S.substitute(p, env);
       const free = [...S.variables(q)].filter((v) => unknowns.has(v) && !env.has(v));
       if (free.length === 0) {
-        if (!S.equal(q, a)) return { ok: false, path, message: `size ${S.show(p)} is ${S.show(q)} here, but the argument has ${S.show(a)}` };
+        if (!S.equal(q, a))
+          return { ok: false, reason: 'mismatch', path, env, origins, message: `size ${S.show(p)} is ${S.show(q)} here, but the argument has ${S.show(a)}` };
       } else if (free.length === 1) {
         const v = S.solveLinear(q, free[0]!, a);
         if (v === null) continue;
         env.set(free[0]!, v);
+        origins.set(free[0]!, path);
       } else continue;
       pending.splice(i, 1);
       i--;
@@ -86,7 +102,7 @@ export function solve(pairs: readonly [S.Size, S.Size, string][], unknowns: Read
   }
   if (pending.length > 0) {
     const [p, a, path] = pending[0]!;
-    return { ok: false, path, message: `cannot infer the sizes in ${S.show(p)} from the argument's ${S.show(a)}` };
+    return { ok: false, reason: 'infer', path, env, origins, message: `cannot solve ${S.show(S.substitute(p, env))} = ${S.show(a)}` };
   }
-  return { ok: true, env };
+  return { ok: true, env, origins };
 }

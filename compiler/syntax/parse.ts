@@ -253,9 +253,13 @@ function chunkErrors(text: string, [start, end]: [number, number], file: string)
   // A failure in the blanked tail means the declaration ended early: point at its last character.
   const declEnd = start + text.slice(start, end).trimEnd().length;
   const at = Math.min(pos, declEnd);
-  const tok = /^(?:[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\S)/.exec(masked.slice(pos));
+  const rest = masked.slice(pos);
+  const tok = /^(?:[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\S)/.exec(rest);
   const found = tok !== null ? `'${tok[0]}'` : end === text.length ? 'the end of the file' : 'the end of the declaration';
-  const message = `syntax error: expected ${simplifyExpected(m.getExpectedText())}, found ${found}`;
+  const expected = m.getExpectedText();
+  let message = `syntax error: expected ${simplifyExpected(expected)}, found ${found}`;
+  if (/^"[^"\n]*$/m.test(rest.split('\n')[0]!)) message = 'syntax error: unterminated string';
+  else if (/end of input/.test(expected) && tok !== null) message = `syntax error: unexpected ${found}`;
   return [error({ file, start: at, end: at + 1 }, message)];
 }
 
@@ -263,7 +267,7 @@ function chunkErrors(text: string, [start, end]: [number, number], file: string)
 function simplifyExpected(expected: string): string {
   const items = expected.replace(/^(?:one of )?/, '').split(/, (?:or )?| or /).map((s) => s.trim()).filter(Boolean);
   const exprStarts = ['a number', 'a string', 'an identifier', '"("', '"["', '"{"', '"-"', '"not"'];
-  const hasExpr = items.some((s) => s === 'an identifier' || s === 'a number');
+  const hasExpr = items.includes('a number');
   const kept = hasExpr ? items.filter((s) => !exprStarts.includes(s) && !/^"(?:let|if|loop|fn|true|false)"$/.test(s)) : items;
   const words = hasExpr ? ['an expression', ...kept] : kept;
   const uniq = [...new Set(words)].slice(0, 6);

@@ -7,7 +7,7 @@ import * as I from './ops/index.ts';
 import { matmul } from './ops/matmul.ts';
 import * as R from './ops/reduce.ts';
 import * as Sh from './ops/shape.ts';
-import { forEachIndex, lanes, size, tensor, zeros, type Tensor } from './ops/tensor.ts';
+import { forEachIndex, lanes, setFloat64, size, tensor, toStorage, zeros, type Tensor } from './ops/tensor.ts';
 import * as Rand from './random.ts';
 
 type Eval = (xs: readonly Tensor[], a: Attrs) => Tensor;
@@ -111,13 +111,30 @@ function scatterAlongAxis(target: Tensor, idx: Tensor, updates: Tensor, axis: nu
   return out;
 }
 
+export interface EvaluateOptions {
+  /**
+   * Store and compute every f32 tensor in float64 (Float64Array, no rounding to float32), for
+   * finite-difference checks; f32 inputs are widened, and f32 outputs come back as Float64Array.
+   * Off (the default), f32 inputs given as Float64Array are rounded to float32 first.
+   */
+  readonly float64?: boolean;
+}
+
 /** Runs a graph on concrete inputs (one per `input` node, in order) and returns its outputs. */
-export function evaluate(g: Graph, inputs: readonly Tensor[]): Tensor[] {
-  const values = new Map<number, Tensor>();
-  g.inputs.forEach((id, i) => values.set(id, inputs[i]!));
-  for (const n of g.nodes) {
-    if (n.op === 'input') continue;
-    values.set(n.id, EVAL[n.op](n.inputs.map((i) => values.get(i)!), n.attrs));
+export function evaluate(g: Graph, inputs: readonly Tensor[], options: EvaluateOptions = {}): Tensor[] {
+  const previous = setFloat64(options.float64 === true);
+  try {
+    const values = new Map<number, Tensor>();
+    g.inputs.forEach((id, i) => {
+      const t = inputs[i];
+      if (t !== undefined) values.set(id, toStorage(t));
+    });
+    for (const n of g.nodes) {
+      if (n.op === 'input') continue;
+      values.set(n.id, EVAL[n.op](n.inputs.map((i) => values.get(i)!), n.attrs));
+    }
+    return g.outputs.map((o) => values.get(o)!);
+  } finally {
+    setFloat64(previous);
   }
-  return g.outputs.map((o) => values.get(o)!);
 }

@@ -7,7 +7,8 @@
  */
 
 export type DType = 'f32' | 'i32' | 'bool';
-export type TensorData = Float32Array | Int32Array | Uint8Array;
+/** f32 data is a Float32Array, or a Float64Array inside `evaluate(..., { float64: true })`. */
+export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array;
 export type Shape = readonly number[];
 
 export interface Tensor {
@@ -31,9 +32,28 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+// Float64 mode exists for finite-difference gradient checks: a central difference (f(x+h) − f(x−h)) / 2h
+// in float32 loses most of its digits to rounding, so the reference evaluator can instead store every
+// f32 tensor in a Float64Array and skip the rounding. It is a scoped setting, switched on and restored
+// by evaluate() around one (synchronous) graph run; everything else always sees float32 storage.
+let float64 = false;
+
+/** Sets the float64 mode and returns the previous setting, for a caller to restore in a `finally`. */
+export function setFloat64(on: boolean): boolean {
+  const previous = float64;
+  float64 = on;
+  return previous;
+}
+
+/** An f32 tensor re-stored in the current mode's array type (Float32Array or Float64Array); others as is. */
+export function toStorage(t: Tensor): Tensor {
+  if (t.dtype !== 'f32' || t.data instanceof (float64 ? Float64Array : Float32Array)) return t;
+  return { dtype: t.dtype, shape: t.shape, data: float64 ? Float64Array.from(t.data) : Float32Array.from(t.data) };
+}
+
 function allocate(dtype: DType, n: number): TensorData {
   switch (dtype) {
-    case 'f32': return new Float32Array(n);
+    case 'f32': return float64 ? new Float64Array(n) : new Float32Array(n);
     case 'i32': return new Int32Array(n);
     case 'bool': return new Uint8Array(n);
   }
@@ -52,7 +72,7 @@ function encode(dtype: DType, v: number | boolean): number {
   if (dtype === 'i32' && !(Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff)) {
     throw new RangeError(`value ${n} is not an i32`);
   }
-  return n; // f32: the Float32Array store rounds to nearest float32
+  return n; // f32: the Float32Array store rounds to nearest float32 (not in float64 mode)
 }
 
 /** Builds a tensor by copying `values` (row-major). */
