@@ -867,7 +867,7 @@ describe('diagnostics: regressions', () => {
     {
       name: 'a recursive type alias',
       src: lines('type A = B', 'type B = A', 'fn f(x: A) -> f32 = 1.0'),
-      line: 2, col: 10, message: "type 'A' is recursive; recursive types are not supported",
+      line: 1, col: 10, message: "type 'B' is recursive; recursive types are not supported",
     },
     {
       name: 'a host function that can end without returning its declared type',
