@@ -28,12 +28,12 @@ export const HOST: readonly Builtin[] = [
     type: () => UNIT,
   },
   {
-    name: 'log', doc: 'appends a record of scalar metrics to the run log (and the progress line)', effect: true,
+    name: 'log_metrics', doc: 'appends a record of scalar metrics to the run log (and the progress line)', effect: true,
     params: [{ name: 'metrics' }],
     type: (args) => {
       const m = need(args, 'metrics');
       const ok = m.type.kind === 'record' && m.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 0);
-      if (!ok) throw new RuleError(`log: metrics must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
+      if (!ok) throw new RuleError(`log_metrics: metrics must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
       return UNIT;
     },
   },

@@ -7,9 +7,16 @@ import { MATH } from './math.ts';
 import { REDUCE } from './reduce.ts';
 import { SHAPE } from './shape.ts';
 
-export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(
-  [...MATH, ...REDUCE, ...SHAPE, ...INDEX, ...CREATE, ...HOST].map((b) => [b.name, b]),
-);
+export const BUILTINS: ReadonlyMap<string, Builtin> = tableOf([...MATH, ...REDUCE, ...SHAPE, ...INDEX, ...CREATE, ...HOST]);
+
+function tableOf(entries: readonly Builtin[]): Map<string, Builtin> {
+  const table = new Map<string, Builtin>();
+  for (const b of entries) {
+    if (table.has(b.name)) throw new Error(`builtin '${b.name}' is defined twice`);
+    table.set(b.name, b);
+  }
+  return table;
+}
 
 /** Namespaces of builtins: `rand.normal` is reached through the name `rand`. */
 export const BUILTIN_NAMESPACES: ReadonlySet<string> = new Set(

@@ -25,7 +25,7 @@ interface Ctx {
   readonly sizes: ReadonlySet<string>;
 }
 
-interface Sig {
+export interface Sig {
   readonly sizeParams: readonly string[];
   readonly params: readonly { readonly name: string; readonly type: Type; readonly optional: boolean; readonly span: A.Span }[];
   readonly ret: Type;
@@ -34,22 +34,52 @@ interface Sig {
 
 const SPECIAL = new Set(['grad', 'value_and_grad', 'tree.map']);
 
+export type CallTarget =
+  | { readonly kind: 'builtin'; readonly builtin: Builtin }
+  | { readonly kind: 'special'; readonly name: string }
+  | { readonly kind: 'fn'; readonly decl: A.FnDecl; readonly module: Module }
+  | { readonly kind: 'grad' | 'value_and_grad'; readonly decl: A.FnDecl; readonly module: Module };
+
 export class Checker {
   readonly diagnostics: Diagnostic[] = [];
   /** The type of every expression checked, for the stages after checking. */
   readonly types = new Map<A.Expr, Type>();
+  /** What each call resolved to, for lowering. For tree.map, the target of its function argument. */
+  readonly targets = new Map<A.Expr, CallTarget>();
   private readonly sigs = new Map<A.FnDecl, Sig | 'pending'>();
   private readonly checked = new Set<A.FnDecl>();
   /** Functions whose bodies are being checked: a call to one of them is recursion. */
   private readonly active: A.FnDecl[] = [];
   private readonly resolvingTypes = new Set<A.TypeDecl>();
   private readonly recursiveTypes = new Set<A.TypeDecl>();
+  /** Calls between functions, to find recursion that goes through declared return types. */
+  private readonly edges = new Map<A.FnDecl, { callee: A.FnDecl; span: A.Span }[]>();
+  private readonly recursive = new Set<A.FnDecl>();
 
   checkModule(m: Module): void {
     for (const d of m.program.decls) {
       if (d.kind === 'type') this.resolveType(d.type, new Set(d.sizeParams.map((p) => p.name)), m);
       if (d.kind === 'fn') this.checkFn(d, m);
     }
+  }
+
+  /** Checks that need every function seen: recursion through functions with declared types. */
+  finish(): void {
+    const state = new Map<A.FnDecl, 'open' | 'done'>();
+    const visit = (fn: A.FnDecl): void => {
+      state.set(fn, 'open');
+      for (const { callee, span } of this.edges.get(fn) ?? []) {
+        if (state.get(callee) === 'open') {
+          if (!this.recursive.has(callee))
+            this.report(span, `'${callee.name.name}' calls itself (directly or through other functions); recursion is not supported`, [
+              { span: callee.name.span, message: 'declared here' },
+            ]);
+          this.recursive.add(callee);
+        } else if (!state.has(callee)) visit(callee);
+      }
+      state.set(fn, 'done');
+    };
+    for (const fn of this.edges.keys()) if (!state.has(fn)) visit(fn);
   }
 
   private report(span: A.Span, message: string, notes: readonly Note[] = []): Type {
@@ -467,6 +497,7 @@ export class Checker {
     const name = dottedName(e.callee);
     if (name === null) return this.report(e.callee.span, 'only named functions can be called');
     const target = this.resolveCallee(name, scope);
+    if (target !== null && target.kind !== 'value') this.targets.set(e, target);
     if (target === null) {
       this.checkArgs(e.args, scope, ctx);
       const near = suggest(name, [...names(scope), ...BUILTINS.keys()]);
@@ -575,7 +606,10 @@ export class Checker {
   }
 
   private fnCall(decl: A.FnDecl, m: Module, args: readonly A.Arg[], at: A.Span, callee: string, scope: Scope | null, ctx: Ctx): Type {
+    const caller = this.active[this.active.length - 1];
+    if (caller) this.edges.set(caller, [...(this.edges.get(caller) ?? []), { callee: decl, span: at }]);
     if (this.active.includes(decl) || this.sigs.get(decl) === 'pending') {
+      this.recursive.add(decl);
       this.checkArgs(args, scope, ctx);
       return this.report(at, `'${callee}' calls itself (directly or through other functions); recursion is not supported`, [
         { span: decl.name.span, message: 'declared here' },
@@ -647,6 +681,7 @@ export class Checker {
     const fnArg = maker.args.length === 1 && maker.args[0]!.name === null ? maker.args[0]!.value : null;
     const fname = fnArg ? dottedName(fnArg) : null;
     const target = fname ? this.resolveCallee(fname, scope) : null;
+    if (target?.kind === 'fn') this.targets.set(e, { kind: withValue ? 'value_and_grad' : 'grad', decl: target.decl, module: target.module });
     if (target?.kind !== 'fn') {
       this.checkArgs(e.args, scope, ctx);
       if (fname !== null && target === null) return this.report(fnArg!.span, `unknown function '${fname}'`);
@@ -681,6 +716,7 @@ export class Checker {
       }
       const fname = dottedName(f.value);
       const target = fname ? this.resolveCallee(fname, scope) : null;
+      if (target && target.kind !== 'value') this.targets.set(f.value, target);
       if (target?.kind === 'builtin') {
         const infos = leaves.map((t) => ({ type: t, static: null, span: f.value.span }));
         try {

@@ -73,6 +73,7 @@ export function checkSource(text: string, file: string, loader: Loader = fsLoade
 
   const root = load(text, file, file);
   if (root) checker.checkModule(root);
+  checker.finish();
   diagnostics.push(...checker.diagnostics);
   return { diagnostics: dedupe(diagnostics), sources, module: root, checker };
 }

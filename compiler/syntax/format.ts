@@ -92,17 +92,16 @@ function render(doc: Doc, width = WIDTH): string {
           stack.push([ind + 2, mode, d.doc]);
           break;
         case 'line':
-          if (mode === 'flat') {
+        case 'hard':
+          if (d.t === 'line' && mode === 'flat') {
             if (!d.soft) {
               out += ' ';
               col++;
             }
-            break;
+          } else {
+            out += '\n' + ' '.repeat(ind);
+            col = ind;
           }
-        // falls through: a line in a broken group is a newline
-        case 'hard':
-          out += '\n' + ' '.repeat(ind);
-          col = ind;
           break;
         case 'group':
           stack.push([ind, !d.hard && fits(width - col, [ind, 'flat', d.doc], stack) ? 'flat' : 'break', d.doc]);
@@ -292,19 +291,20 @@ function headerEnd(a: Anchor): number {
 // ---- precedence ----
 
 /** Binding strength, loosest first; a child written at a lower level than its slot needs parentheses. */
-const enum Level {
-  Exp = 0, // let, if, loop, fn(…) = …
-  Or = 1,
-  And = 2,
-  Not = 3,
-  Cmp = 4, // non-associative
-  Add = 5,
-  Mul = 6,
-  Neg = 7,
-  Pow = 8, // right-associative; its left operand is postfix, its right a unary
-  Postfix = 9,
-  Primary = 10,
-}
+const Level = {
+  Exp: 0, // let, if, loop, fn(…) = …
+  Or: 1,
+  And: 2,
+  Not: 3,
+  Cmp: 4, // non-associative
+  Add: 5,
+  Mul: 6,
+  Neg: 7,
+  Pow: 8, // right-associative; its left operand is postfix, its right a unary
+  Postfix: 9,
+  Primary: 10,
+} as const;
+type Level = (typeof Level)[keyof typeof Level];
 
 function binaryLevel(op: A.BinaryOp): Level {
   switch (op) {
@@ -673,20 +673,29 @@ class Formatter {
 
 /** Whether a document's text starts with '-'. */
 function startsWithMinus(d: Doc): boolean {
-  if (typeof d === 'string') return d.startsWith('-');
+  return firstChar(d)?.startsWith('-') === true;
+}
+
+/** The first printed text of a document (a line counts as a space), or null when it prints nothing. */
+function firstChar(d: Doc): string | null {
+  if (typeof d === 'string') return d === '' ? null : d;
   if (isDocArray(d)) {
     for (const x of d) {
-      if (typeof x === 'string' && x === '') continue;
-      return startsWithMinus(x);
+      const f = firstChar(x);
+      if (f !== null) return f;
     }
-    return false;
+    return null;
   }
   switch (d.t) {
     case 'nest':
     case 'group':
-      return startsWithMinus(d.doc);
-    default:
-      return false;
+      return firstChar(d.doc);
+    case 'suffix':
+      return d.text === '' ? null : d.text;
+    case 'line':
+      return d.soft ? null : ' ';
+    case 'hard':
+      return '\n';
   }
 }
 

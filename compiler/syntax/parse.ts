@@ -200,8 +200,8 @@ const actions: ohm.ActionDict<unknown> = {
     const text = this.sourceString;
     return { kind: 'num', value: Number(text), isFloat: /[.eE]/.test(text), text, span: span(this) };
   },
-  string(_l, _chars, _r) {
-    return { kind: 'str', value: JSON.parse(this.sourceString) as string, span: span(this) };
+  string(_l, chars, _r) {
+    return { kind: 'str', value: unescape(chars.sourceString), span: span(this) };
   },
   Arg_named: (name, _eq, value) => ({ name: ident(name), value: ast(value) }),
   Arg_positional: (value) => ({ name: null, value: ast(value) }),
@@ -272,4 +272,11 @@ function simplifyExpected(expected: string): string {
   const words = hasExpr ? ['an expression', ...kept] : kept;
   const uniq = [...new Set(words)].slice(0, 6);
   return uniq.length <= 1 ? (uniq[0] ?? 'something else') : `${uniq.slice(0, -1).join(', ')} or ${uniq[uniq.length - 1]}`;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '0': '\0' };
+
+/** The value of a string literal's body: `\n`, `\t`, `\r`, `\0`; any other `\c` is c. */
+function unescape(body: string): string {
+  return body.replace(/\\(.)/gs, (_, c: string) => ESCAPES[c] ?? c);
 }

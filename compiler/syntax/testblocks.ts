@@ -50,7 +50,7 @@ const vs = <T>(n: ohm.Node): T[] => n.asIteration().children.map((c) => v<T>(c))
 
 const actions: ohm.ActionDict<unknown> = {
   Block: (lines) => lines.children.map((l) => v<Line>(l)),
-  Line_entry: (_e, _c, names) => ({ kind: 'entry', names: names.children.map((n) => n.sourceString) }),
+  Line_entry: (_e, _c, names) => ({ kind: 'entry', names: names.sourceString.trim().split(/\s+/) }),
   Line_case: (_i, _l, input, _r, outcome) => ({ kind: 'case', input: input.children.map((x) => v<TestValue>(x)), outcome: v(outcome) }),
   Line_error: (_e, _c, rest) => ({ kind: 'error', pattern: rest.sourceString.trim(), span: spanOf(rest) }),
   Line_structure: (_s, _l, counts, _r) => ({ kind: 'structure', counts: counts.children.map((c) => v(c)) }),

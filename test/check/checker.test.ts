@@ -276,7 +276,7 @@ describe('checker: loops', () => {
         '    if i % 2 == 0 then { print("even", i) } else if i == 3 then { print("three") } else { a = a * 2 }',
         '  }',
         '  save("w.safetensors", { w: w })',
-        '  log({ a: a, b: b })',
+        '  log_metrics({ a: a, b: b })',
         '  print(a, b)',
         '}',
       ),

@@ -557,8 +557,8 @@ const EFFECTS: readonly Row[] = [
   },
   {
     name: 'log of something that is not a record of scalars',
-    src: 'fn main() { log(1.0) }\n',
-    line: 1, col: 17, message: 'log: metrics must be a record of scalars such as { loss: l }, found f32',
+    src: 'fn main() { log_metrics(1.0) }\n',
+    line: 1, col: 25, message: 'log_metrics: metrics must be a record of scalars such as { loss: l }, found f32',
   },
   {
     name: 'save to a path that is not a string',
@@ -918,5 +918,18 @@ describe('diagnostics: regressions', () => {
 
   it('lets an array of integer literals take the f32 type it meets', () => {
     expect(check('fn f() -> f32[2] = [1, 2]\n')).toEqual([]);
+  });
+});
+
+describe('diagnostics: recursion through declared return types', () => {
+  it('finds a cycle of functions that all declare their types, once', () => {
+    const ds = check(lines('fn f(x: f32) -> f32 = g(x)', 'fn g(x: f32) -> f32 = f(x)'));
+    expect(ds.map((d) => `${d.line}:${d.col} ${d.message}`)).toEqual([
+      "2:23 'f' calls itself (directly or through other functions); recursion is not supported",
+    ]);
+  });
+
+  it('parses escapes in strings without failing on unknown ones', () => {
+    expect(check('fn main() { print("a\\qb\\n\tc") }\n')).toEqual([]);
   });
 });
