@@ -1,7 +1,8 @@
 // The muc command line: small verbs over the library (see README.md).
 import { Command } from 'commander';
 import { runCheck } from './check.ts';
-import { guard } from './guard.ts';
+import { guard, guardAsync } from './guard.ts';
+import { runFile } from './run.ts';
 
 const program = new Command('muc')
   .description('muc: a typed tensor language and its compiler')
@@ -20,4 +21,15 @@ program
     process.exitCode = guard(() => runCheck(files, { json: opts.json === true }));
   });
 
-program.parse();
+program
+  .command('run')
+  .description('check a .mu file, then run its main function')
+  .argument('<file>', 'the .mu file')
+  .option('--backend <name>', 'where tensors are computed: interp', 'interp')
+  .option('--check-nan', 'stop at the first NaN or infinity a computation produces')
+  .option('--metrics <file>', 'append log_metrics records to this JSONL file')
+  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string }) => {
+    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics }));
+  });
+
+await program.parseAsync();

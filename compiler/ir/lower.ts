@@ -24,19 +24,19 @@ export type LV =
 /** A value known while compiling: sizes, literals, and arithmetic on them. */
 export type Known = number | boolean | string | readonly Known[];
 
-interface Entry {
+export interface Entry {
   readonly lv: LV;
   readonly known?: Known;
 }
 
 /** An immutable chain of bindings, like the checker's scopes. */
-interface Env {
+export interface Env {
   readonly name: string;
   readonly entry: Entry;
   readonly parent: Env | null;
 }
 
-const extend = (parent: Env | null, name: string, entry: Entry): Env => ({ name, entry, parent });
+export const extend = (parent: Env | null, name: string, entry: Entry): Env => ({ name, entry, parent });
 function find(env: Env | null, name: string): Entry | undefined {
   for (let e = env; e !== null; e = e.parent) if (e.name === name) return e.entry;
   return undefined;
@@ -103,7 +103,7 @@ export class Lowerer {
       else if (p.default) env = extend(env, p.name.name, { lv: this.expr(p.default, env, module), ...opt(this.known(p.default, env)) });
       else throw new LowerError(at, `missing argument '${p.name.name}'`);
     }
-    return this.expr(decl.body.expr, env, module);
+    return this.castLike(this.expr(decl.body.expr, env, module), sig.ret);
   }
 
   /** Size variables from explicit keyword sizes and the concrete shapes of the arguments. */
@@ -248,6 +248,7 @@ export class Lowerer {
     const names = name === 'neg' || name === 'logical_not' ? ['x'] : name === 'matmul' ? ['a', 'b'] : ['a', 'b'];
     const args: LowerArgs = {
       get: (n) => vals[names.indexOf(n)],
+      has: (n) => names.includes(n),
       known: (n) => {
         const i = names.indexOf(n);
         return i >= 0 ? this.known(operands[i]!, env) : undefined;
@@ -275,6 +276,7 @@ export class Lowerer {
             const x = vals.get(n);
             return x ? this.expr(x, env, m) : undefined;
           },
+          has: (n) => vals.has(n),
           known: (n) => {
             const x = vals.get(n);
             return x ? this.known(x, env) : undefined;
@@ -334,6 +336,7 @@ export class Lowerer {
         const names = target.builtin.params.map((p) => p.name);
         return BUILTIN_LOWERING[target.builtin.name]!(this.b, {
           get: (n) => xs[names.indexOf(n)],
+          has: (n) => names.indexOf(n) >= 0 && names.indexOf(n) < xs.length,
           known: () => undefined,
           rest: [],
           span: e.span,
@@ -438,6 +441,8 @@ export class Lowerer {
     if (v.kind === 'tensor' && t.kind === 'tensor' && this.b.type(v.id).dtype !== t.dtype)
       return tensorLV(this.b.add('cast', [v.id], { dtype: t.dtype }));
     if (v.kind === 'tuple' && t.kind === 'tuple') return { kind: 'tuple', items: v.items.map((x, i) => this.castLike(x, t.items[i])) };
+    if (v.kind === 'record' && t.kind === 'record')
+      return { kind: 'record', fields: v.fields.map(([n, x]) => [n, this.castLike(x, t.fields.find((f) => f.name === n)?.type)] as const) };
     return v;
   }
 }

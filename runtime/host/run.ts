@@ -1,0 +1,392 @@
+// The host interpreter: runs host functions (bodies in { … }) statement by statement. Each pure
+// expression it meets is lowered to a tensor-IR graph (cached by its input types) and run on the
+// backend; effects — printing, files, data — happen here, between graphs.
+import type * as A from '../../compiler/syntax/ast.ts';
+import type { Checker } from '../../compiler/check/checker.ts';
+import type { Module } from '../../compiler/check/module.ts';
+import { Builder, type Graph, type TType } from '../../compiler/ir/graph.ts';
+import * as S from '../../compiler/check/size.ts';
+import * as T from '../../compiler/check/types.ts';
+import { collectDims, solve } from '../../compiler/check/unify.ts';
+import { extend, leaves, LowerError, Lowerer, type Env, type Known, type LV } from '../../compiler/ir/lower.ts';
+import { simplify } from '../../compiler/transform/simplify.ts';
+import type { Backend } from '../backend.ts';
+import type { Tensor } from '../interp/ops/tensor.ts';
+import { EFFECTS, type EffectContext } from './effects.ts';
+import { formatValue, hostTensor, tensorsOf, UNIT, type HostValue } from './value.ts';
+
+/** A failure while running, at a place in the source: printed as one `file:line:col: error:` line. */
+export class RunError extends Error {
+  constructor(readonly span: A.Span, message: string) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  readonly backend: Backend;
+  /** Fail at the first NaN or infinity a host-level computation produces. */
+  readonly checkNan?: boolean;
+  readonly print?: (line: string) => void;
+  /** Where log_metrics appends its JSON lines, if anywhere. */
+  readonly metricsFile?: string;
+}
+
+interface Cell {
+  value: HostValue;
+  readonly known?: Known;
+}
+
+/** Host scopes: mutable cells (for `var`) in an immutable chain. */
+interface HostEnv {
+  readonly name: string;
+  readonly cell: Cell;
+  readonly parent: HostEnv | null;
+}
+
+const bindHost = (parent: HostEnv | null, name: string, cell: Cell): HostEnv => ({ name, cell, parent });
+function lookupHost(env: HostEnv | null, name: string): Cell | undefined {
+  for (let e = env; e !== null; e = e.parent) if (e.name === name) return e.cell;
+  return undefined;
+}
+
+class Return {
+  constructor(readonly value: HostValue) {}
+}
+
+interface Compiled {
+  readonly graph: Graph;
+  readonly output: LV;
+}
+
+export class HostRunner {
+  private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
+  private readonly pureMemo = new WeakMap<A.Expr, boolean>();
+  private readonly effects: EffectContext;
+
+  constructor(
+    private readonly checker: Checker,
+    private readonly opts: RunOptions,
+  ) {
+    this.effects = { print: opts.print ?? ((l) => process.stdout.write(l + '\n')), metricsFile: opts.metricsFile ?? null };
+  }
+
+  /** Runs a host function with its arguments bound by parameter name. */
+  async runFn(decl: A.FnDecl, module: Module, args: ReadonlyMap<string, HostValue>, at: A.Span = decl.span): Promise<HostValue> {
+    let env: HostEnv | null = null;
+    for (const [k, v] of this.sizes(decl, module, args, at)) env = bindHost(env, k, { value: hostTensor({ dtype: 'i32', shape: [], data: Int32Array.of(v) }), known: v });
+    for (const p of decl.params) {
+      const v = args.get(p.name.name);
+      if (v !== undefined) env = bindHost(env, p.name.name, { value: v });
+      else if (p.default) env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module) });
+    }
+    if (decl.body.kind === 'expr') return this.expr(decl.body.expr, env, module);
+    try {
+      await this.block(decl.body.stmts, env, module);
+    } catch (e) {
+      if (e instanceof Return) return e.value;
+      throw e;
+    }
+    return UNIT;
+  }
+
+  /** The function's size variables, from the shapes of its arguments. */
+  private sizes(decl: A.FnDecl, module: Module, args: ReadonlyMap<string, HostValue>, at: A.Span): Map<string, number> {
+    const sig = this.checker.signature(decl, module);
+    const pairs: [S.Size, S.Size, string][] = [];
+    const given = new Map<string, S.Size>();
+    for (const [name, v] of args) {
+      if (sig.sizeParams.includes(name) && v.kind === 'tensor') given.set(name, S.constant(v.value.data[0]!));
+      const p = sig.params.find((x) => x.name === name);
+      if (!p) continue;
+      const r = collectDims(p.type, typeOf(v), name);
+      if (!('pairs' in r)) throw new RunError(at, `argument '${name}' of '${decl.name.name}': ${r.message}`);
+      pairs.push(...r.pairs);
+    }
+    const solved = solve(pairs, new Set(sig.sizeParams), given);
+    if (!solved.ok) throw new RunError(at, `in the call to '${decl.name.name}': ${solved.message}`);
+    return new Map([...solved.env].map(([k, v]) => [k, S.constValue(v)!]));
+  }
+
+  // ---- statements ----
+
+  private async block(stmts: readonly A.Stmt[], env0: HostEnv | null, m: Module): Promise<void> {
+    let env = env0;
+    for (const st of stmts) env = await this.stmt(st, env, m);
+  }
+
+  private async stmt(st: A.Stmt, env: HostEnv | null, m: Module): Promise<HostEnv | null> {
+    switch (st.kind) {
+      case 'let':
+        return this.bindPattern(st.pattern, await this.expr(st.value, env, m), env);
+      case 'var':
+        return bindHost(env, st.name.name, { value: await this.expr(st.value, env, m) });
+      case 'assign': {
+        const v = await this.expr(st.value, env, m);
+        const parts = st.tuple && v.kind === 'tuple' ? v.items : [v];
+        st.targets.forEach((t, i) => (lookupHost(env, t.name)!.value = parts[i]!));
+        return env;
+      }
+      case 'for': {
+        const from = scalarOf(await this.expr(st.from, env, m));
+        const to = scalarOf(await this.expr(st.to, env, m));
+        for (let i = from; i < to; i++)
+          await this.block(st.body, bindHost(env, st.index.name, { value: hostTensor({ dtype: 'i32', shape: [], data: Int32Array.of(i) }) }), m);
+        return env;
+      }
+      case 'if': {
+        const c = scalarOf(await this.expr(st.cond, env, m));
+        if (c) await this.block(st.then, env, m);
+        else if (st.else) await this.block(st.else, env, m);
+        return env;
+      }
+      case 'return':
+        throw new Return(await this.expr(st.value, env, m));
+      case 'expr':
+        await this.expr(st.expr, env, m);
+        return env;
+    }
+  }
+
+  private bindPattern(p: A.Pattern, v: HostValue, env: HostEnv | null): HostEnv | null {
+    if (p.kind === 'name') return p.name.name === '_' ? env : bindHost(env, p.name.name, { value: v });
+    const items = v.kind === 'tuple' ? v.items : [];
+    return p.items.reduce<HostEnv | null>((acc, q, i) => this.bindPattern(q, items[i]!, acc), env);
+  }
+
+  // ---- expressions ----
+
+  async expr(e: A.Expr, env: HostEnv | null, m: Module): Promise<HostValue> {
+    if (this.isPure(e)) return this.compute(e, env, m);
+    switch (e.kind) {
+      case 'call':
+        return this.call(e, env, m);
+      case 'let': {
+        const v = await this.expr(e.value, env, m);
+        return this.expr(e.body, this.bindPattern(e.pattern, v, env), m);
+      }
+      case 'if':
+        return scalarOf(await this.expr(e.cond, env, m)) ? this.expr(e.then, env, m) : this.expr(e.else, env, m);
+      case 'tuple':
+        return { kind: 'tuple', items: await this.all(e.items, env, m) };
+      case 'record': {
+        const values = await this.all(e.fields.map((f) => f.value), env, m);
+        return { kind: 'record', fields: e.fields.map((f, i) => [f.name.name, values[i]!] as const) };
+      }
+      case 'field': {
+        const t = await this.expr(e.target, env, m);
+        return t.kind === 'record' ? t.fields.find(([n]) => n === e.name.name)![1] : UNIT;
+      }
+      default:
+        throw new RunError(e.span, 'effects are allowed here only in calls, let, if, tuples and records');
+    }
+  }
+
+  private async all(es: readonly A.Expr[], env: HostEnv | null, m: Module): Promise<HostValue[]> {
+    const out: HostValue[] = [];
+    for (const x of es) out.push(await this.expr(x, env, m));
+    return out;
+  }
+
+  private async call(e: Extract<A.Expr, { kind: 'call' }>, env: HostEnv | null, m: Module): Promise<HostValue> {
+    const target = this.checker.targets.get(e);
+    if (target?.kind === 'builtin' && target.builtin.effect) {
+      const effect = EFFECTS[target.builtin.name];
+      if (!effect) throw new RunError(e.span, `internal: no host implementation of ${target.builtin.name}`);
+      const params = target.builtin.params;
+      const named = new Map<string, HostValue>();
+      const rest: HostValue[] = [];
+      let pos = 0;
+      for (const a of e.args) {
+        const v = await this.expr(a.value, env, m);
+        if (a.name) named.set(a.name.name, v);
+        else if (params[pos]?.variadic) rest.push(v);
+        else named.set(params[pos++]!.name, v);
+      }
+      try {
+        return await effect({ get: (n) => named.get(n), rest, like: this.checker.types.get(e) }, this.effects);
+      } catch (err) {
+        if (err instanceof RunError) throw err;
+        throw new RunError(e.span, err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (target?.kind === 'fn') {
+      const args = new Map<string, HostValue>();
+      const names = target.decl.params.map((p) => p.name.name);
+      let pos = 0;
+      for (const a of e.args) args.set(a.name ? a.name.name : names[pos++]!, await this.expr(a.value, env, m));
+      return this.runFn(target.decl, target.module, args, e.span);
+    }
+    throw new RunError(e.span, 'internal: an impure call of an unexpected kind');
+  }
+
+  /** Whether an expression has no effects anywhere inside: then it compiles to one graph. */
+  private isPure(e: A.Expr): boolean {
+    const memo = this.pureMemo.get(e);
+    if (memo !== undefined) return memo;
+    const target = e.kind === 'call' ? this.checker.targets.get(e) : undefined;
+    let pure = !(
+      (target?.kind === 'builtin' && target.builtin.effect) ||
+      (target?.kind === 'fn' && target.decl.body.kind === 'block')
+    );
+    if (pure) for (const c of children(e)) if (!this.isPure(c)) pure = false;
+    this.pureMemo.set(e, pure);
+    return pure;
+  }
+
+  /** Lowers a pure expression over the host values it reads, runs it, and returns its value. */
+  private async compute(e: A.Expr, env: HostEnv | null, m: Module): Promise<HostValue> {
+    const used = [...new Set(varNames(e))].flatMap((n) => {
+      const cell = lookupHost(env, n);
+      return cell ? [[n, cell] as const] : [];
+    });
+    const inputs = used.flatMap(([, c]) => tensorsOf(c.value));
+    const key = used.map(([n, c]) => `${n}:${signature(c.value)}:${c.known ?? ''}`).join(';');
+    let byKey = this.cache.get(e);
+    if (!byKey) this.cache.set(e, (byKey = new Map()));
+    let compiled = byKey.get(key);
+    if (!compiled) {
+      compiled = this.lower(e, used, m);
+      byKey.set(key, compiled);
+    }
+    let outputs: Tensor[];
+    try {
+      outputs = await this.opts.backend.run(compiled.graph, inputs);
+    } catch (err) {
+      throw new RunError(e.span, err instanceof Error ? err.message : String(err));
+    }
+    if (this.opts.checkNan) {
+      const bad = outputs.find((t) => t.dtype === 'f32' && t.data.some((x) => !Number.isFinite(x)));
+      if (bad) throw new RunError(e.span, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);
+    }
+    return toHost(compiled.output, compiled.graph.outputs, outputs);
+  }
+
+  private lower(e: A.Expr, used: readonly (readonly [string, Cell])[], m: Module): Compiled {
+    const b = new Builder();
+    const lowerer = new Lowerer(b, this.checker);
+    let env: Env | null = null;
+    let index = 0;
+    for (const [name, cell] of used) {
+      const lv = toLV(cell.value, (t) => b.input(t, index++, name));
+      env = extend(env, name, cell.known === undefined ? { lv } : { lv, known: cell.known });
+    }
+    try {
+      const output = lowerer.expr(e, env, m);
+      return { graph: simplify(b.graph('host', leaves(output))), output };
+    } catch (err) {
+      if (err instanceof LowerError) throw new RunError(err.span, err.message);
+      throw err;
+    }
+  }
+}
+
+/** The graph's outputs in the structure of the lowered value (strings pass through). */
+function toHost(lv: LV, ids: readonly number[], outputs: readonly Tensor[]): HostValue {
+  let k = 0;
+  const go = (v: LV): HostValue => {
+    switch (v.kind) {
+      case 'tensor':
+        return hostTensor(outputs[k++]!);
+      case 'tuple':
+        return { kind: 'tuple', items: v.items.map(go) };
+      case 'record':
+        return { kind: 'record', fields: v.fields.map(([n, f]) => [n, go(f)] as const) };
+      case 'str':
+        return { kind: 'str', value: v.value };
+      case 'unit':
+        return UNIT;
+    }
+  };
+  void ids;
+  return go(lv);
+}
+
+/** A host value as a lowered value whose tensors are new graph inputs. */
+export function toLV(v: HostValue, input: (t: TType) => number): LV {
+  switch (v.kind) {
+    case 'tensor':
+      return { kind: 'tensor', id: input({ dtype: v.value.dtype, shape: v.value.shape }) };
+    case 'tuple':
+      return { kind: 'tuple', items: v.items.map((x) => toLV(x, input)) };
+    case 'record':
+      return { kind: 'record', fields: v.fields.map(([n, f]) => [n, toLV(f, input)] as const) };
+    case 'str':
+      return { kind: 'str', value: v.value };
+    default:
+      return { kind: 'unit' };
+  }
+}
+
+function signature(v: HostValue): string {
+  switch (v.kind) {
+    case 'tensor':
+      return `${v.value.dtype}[${v.value.shape.join(',')}]`;
+    case 'tuple':
+      return `(${v.items.map(signature).join(',')})`;
+    case 'record':
+      return `{${v.fields.map(([n, f]) => `${n}:${signature(f)}`).join(',')}}`;
+    case 'str':
+      return JSON.stringify(v.value);
+    default:
+      return v.kind;
+  }
+}
+
+export function scalarOf(v: HostValue): number {
+  if (v.kind !== 'tensor' || v.value.data.length !== 1) throw new Error('expected a scalar');
+  return v.value.data[0]!;
+}
+
+function children(e: A.Expr): A.Expr[] {
+  switch (e.kind) {
+    case 'unary':
+      return [e.arg];
+    case 'binary':
+      return [e.left, e.right];
+    case 'call':
+      return [e.callee, ...e.args.map((a) => a.value)];
+    case 'index':
+      return [e.target, ...e.items.flatMap((i) => (i.kind === 'at' ? [i.index] : [i.lo, i.hi].filter((x): x is A.Expr => x !== null)))];
+    case 'field':
+      return [e.target];
+    case 'tuple':
+    case 'array':
+      return [...e.items];
+    case 'record':
+      return e.fields.map((f) => f.value);
+    case 'update':
+      return [e.target, ...e.fields.map((f) => f.value)];
+    case 'let':
+      return [e.value, e.body];
+    case 'if':
+      return [e.cond, e.then, e.else];
+    case 'loop':
+      return [e.init, e.from, e.to, e.body];
+    case 'lambda':
+      return [e.body];
+    default:
+      return [];
+  }
+}
+
+function varNames(e: A.Expr): string[] {
+  return e.kind === 'var' ? [e.name] : children(e).flatMap(varNames);
+}
+
+/** The checker's type of a host value, with constant sizes. */
+export function typeOf(v: HostValue): T.Type {
+  switch (v.kind) {
+    case 'tensor':
+      return T.tensor(v.value.dtype, v.value.shape.map(S.constant));
+    case 'tuple':
+      return T.tuple(v.items.map(typeOf));
+    case 'record':
+      return { kind: 'record', fields: v.fields.map(([name, f]) => ({ name, type: typeOf(f) })) };
+    case 'str':
+      return T.STR;
+    case 'opaque':
+      return { kind: 'opaque', name: v.name };
+    default:
+      return T.UNIT;
+  }
+}

@@ -1,0 +1,203 @@
+// The TypeScript API: compile a `.mu` source, call its functions with tensors (or numbers, or
+// nested records and arrays of them) on a chosen backend, and get tensors back.
+import { readFileSync } from 'node:fs';
+import type * as A from '../compiler/syntax/ast.ts';
+import { checkSource, fsLoader, type CheckResult, type Loader } from '../compiler/check/program.ts';
+import type { Module } from '../compiler/check/module.ts';
+import * as T from '../compiler/check/types.ts';
+import { renderDiagnostic } from '../compiler/diag/render.ts';
+import type { Diagnostic } from '../compiler/diag/diagnostic.ts';
+import { lineCol } from '../compiler/diag/diagnostic.ts';
+import { Builder, printGraph, type Graph } from '../compiler/ir/graph.ts';
+import { extend, leaves, Lowerer, type Env } from '../compiler/ir/lower.ts';
+import { simplify } from '../compiler/transform/simplify.ts';
+import { BACKENDS, type Backend } from './backend.ts';
+import type { Tensor } from './interp/ops/tensor.ts';
+import { HostRunner, RunError, toLV, type RunOptions } from './host/run.ts';
+import { hostTensor, UNIT, type HostValue } from './host/value.ts';
+
+export type { Tensor };
+
+/** What the API takes and gives: tensors, scalars, strings, and arrays (tuples) or objects (records) of them. */
+export type Value = Tensor | number | boolean | string | readonly Value[] | { readonly [k: string]: Value } | undefined;
+
+export class CompileError extends Error {
+  constructor(
+    readonly diagnostics: readonly Diagnostic[],
+    readonly sources: ReadonlyMap<string, string>,
+  ) {
+    super(diagnostics.map((d) => renderDiagnostic(d, sources)).join('\n'));
+  }
+}
+
+/** A run-time failure with its place in the source, as `file:line:col: error: message`. */
+export class MuRuntimeError extends Error {
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(`${location}: error: ${detail}`);
+  }
+}
+
+export interface CompileOptions {
+  /** The name diagnostics use for the source; imports resolve beside it. */
+  readonly file?: string;
+  readonly backend?: string | Backend;
+  readonly loader?: Loader;
+}
+
+export function compile(source: string, opts: CompileOptions = {}): MuProgram {
+  const result = checkSource(source, opts.file ?? '<source>', opts.loader ?? fsLoader);
+  if (result.diagnostics.length > 0 || result.module === null) throw new CompileError(result.diagnostics, result.sources);
+  return new MuProgram(result, backendOf(opts.backend));
+}
+
+export function compileFile(path: string, opts: Omit<CompileOptions, 'file'> = {}): MuProgram {
+  return compile(readFileSync(path, 'utf8'), { ...opts, file: path });
+}
+
+function backendOf(b: string | Backend | undefined): Backend {
+  if (b === undefined) return BACKENDS['interp']!;
+  if (typeof b !== 'string') return b;
+  const found = BACKENDS[b];
+  if (!found) throw new Error(`unknown backend '${b}' (available: ${Object.keys(BACKENDS).join(', ')})`);
+  return found;
+}
+
+export class MuProgram {
+  private readonly module: Module;
+
+  constructor(
+    readonly checked: CheckResult,
+    readonly backend: Backend,
+  ) {
+    this.module = checked.module!;
+  }
+
+  /** The names of the functions the file declares. */
+  get functions(): string[] {
+    return [...this.module.fns.keys()];
+  }
+
+  private decl(name: string): A.FnDecl {
+    const d = this.module.fns.get(name);
+    if (!d) throw new Error(`no function '${name}' (the file declares: ${this.functions.join(', ')})`);
+    return d;
+  }
+
+  /** Calls a function: positional arguments, then an optional object of keyword arguments via callWith. */
+  async call(name: string, ...args: Value[]): Promise<Value> {
+    const decl = this.decl(name);
+    return this.callWith(name, Object.fromEntries(decl.params.slice(0, args.length).map((p, i) => [p.name.name, args[i]])));
+  }
+
+  async callWith(name: string, args: Readonly<Record<string, Value>>, opts: Partial<RunOptions> = {}): Promise<Value> {
+    const decl = this.decl(name);
+    const sig = this.checked.checker.signature(decl, this.module);
+    const bound = new Map<string, HostValue>();
+    for (const [k, v] of Object.entries(args)) {
+      if (v === undefined) continue;
+      const p = sig.params.find((x) => x.name === k);
+      const type = p?.type ?? (sig.sizeParams.includes(k) ? T.i32() : undefined);
+      if (!type) throw new Error(`'${name}' has no parameter '${k}'`);
+      bound.set(k, toHost(v, type, `${name}(${k})`));
+    }
+    const runner = new HostRunner(this.checked.checker, { backend: this.backend, ...opts });
+    try {
+      return fromHost(await runner.runFn(decl, this.module, bound));
+    } catch (err) {
+      throw this.runtimeError(err);
+    }
+  }
+
+  /** Runs `main`, as `muc run` does. */
+  async main(opts: Partial<RunOptions> = {}): Promise<void> {
+    await this.callWith('main', {}, opts);
+  }
+
+  /** The tensor IR of a function applied to arguments like these (only their types matter). */
+  ir(name: string, ...args: Value[]): string {
+    return printGraph(this.graph(name, ...args));
+  }
+
+  graph(name: string, ...args: Value[]): Graph {
+    const decl = this.decl(name);
+    const sig = this.checked.checker.signature(decl, this.module);
+    const b = new Builder();
+    let env: Env | null = null;
+    let index = 0;
+    decl.params.forEach((p, i) => {
+      if (args[i] === undefined) return;
+      const v = toHost(args[i]!, sig.params[i]!.type, `${name}(${p.name.name})`);
+      env = extend(env, p.name.name, { lv: toLV(v, (t) => b.input(t, index++, p.name.name)) });
+    });
+    const call: A.Expr = {
+      kind: 'call',
+      callee: { kind: 'var', name, span: decl.name.span },
+      args: decl.params.slice(0, args.length).map((p) => ({ name: null, value: { kind: 'var', name: p.name.name, span: p.span } })),
+      span: decl.span,
+    };
+    this.checked.checker.targets.set(call, { kind: 'fn', decl, module: this.module });
+    const out = new Lowerer(b, this.checked.checker).expr(call, env, this.module);
+    return simplify(b.graph(name, leaves(out)));
+  }
+
+  private runtimeError(err: unknown): Error {
+    if (err instanceof RunError) {
+      const text = this.checked.sources.get(err.span.file) ?? '';
+      const { line, col } = lineCol(text, err.span.start);
+      return new MuRuntimeError(`${err.span.file}:${line}:${col}`, err.message);
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+function isTensor(v: Value): v is Tensor {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'dtype' in v && 'data' in v && ArrayBuffer.isView((v as Tensor).data);
+}
+
+/** An API value as a host value of the parameter's type. */
+function toHost(v: Value, type: T.Type, where: string): HostValue {
+  const bad = () => new Error(`${where}: expected ${T.show(type)}`);
+  switch (type.kind) {
+    case 'tensor': {
+      if (typeof v === 'number' || typeof v === 'boolean') {
+        const x = Number(v);
+        const data = type.dtype === 'f32' ? Float32Array.of(x) : type.dtype === 'i32' ? Int32Array.of(x) : Uint8Array.of(x ? 1 : 0);
+        return hostTensor({ dtype: type.dtype, shape: [], data });
+      }
+      if (!isTensor(v) || v.dtype !== type.dtype || v.shape.length !== type.shape.length) throw bad();
+      return hostTensor(v);
+    }
+    case 'tuple':
+      if (!Array.isArray(v) || v.length !== type.items.length) throw bad();
+      return { kind: 'tuple', items: type.items.map((t, i) => toHost((v as Value[])[i], t, `${where}[${i}]`)) };
+    case 'record': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || isTensor(v)) throw bad();
+      const obj = v as Readonly<Record<string, Value>>;
+      return { kind: 'record', fields: type.fields.map((f) => [f.name, toHost(obj[f.name], f.type, `${where}.${f.name}`)] as const) };
+    }
+    case 'str':
+      if (typeof v !== 'string') throw bad();
+      return { kind: 'str', value: v };
+    default:
+      return UNIT;
+  }
+}
+
+function fromHost(v: HostValue): Value {
+  switch (v.kind) {
+    case 'tensor':
+      return v.value;
+    case 'tuple':
+      return v.items.map(fromHost);
+    case 'record':
+      return Object.fromEntries(v.fields.map(([n, f]) => [n, fromHost(f)]));
+    case 'str':
+      return v.value;
+    default:
+      return undefined;
+  }
+}
+
