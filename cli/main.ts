@@ -1,8 +1,10 @@
 // The muc command line: small verbs over the library (see README.md).
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { BACKENDS } from '../runtime/backend.ts';
 import { runCheck } from './check.ts';
 import { guard, guardAsync } from './guard.ts';
 import { runFile } from './run.ts';
+import { build } from './build.ts';
 
 const program = new Command('muc')
   .description('muc: a typed tensor language and its compiler')
@@ -25,11 +27,24 @@ program
   .command('run')
   .description('check a .mu file, then run its main function')
   .argument('<file>', 'the .mu file')
-  .option('--backend <name>', 'where tensors are computed: interp', 'interp')
+  .addOption(new Option('--backend <name>', 'where tensors are computed').choices(Object.keys(BACKENDS)).default('interp'))
   .option('--check-nan', 'stop at the first NaN or infinity a computation produces')
   .option('--metrics <file>', 'append log_metrics records to this JSONL file')
   .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string }) => {
     process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics }));
+  });
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+program
+  .command('build')
+  .description('compile a .mu file and print a stage of the result')
+  .argument('<file>', 'the .mu file')
+  .addOption(new Option('--emit <stage>', 'what to print').choices(['ir']).default('ir'))
+  .option('--entry <name>', 'a function to show (repeatable; default: those without size parameters)', collect, [])
+  .option('--size <name=value>', 'the value of a size variable (repeatable)', collect, [])
+  .action((file: string, opts: { emit: string; entry: string[]; size: string[] }) => {
+    process.exitCode = guard(() => build(file, { emit: opts.emit, entry: opts.entry, sizes: opts.size }));
   });
 
 await program.parseAsync();

@@ -1,6 +1,10 @@
 // Builtins with effects; only host code (a function whose body is a { … } block) may call them.
-import { show, UNIT, type Type } from '../check/types.ts';
-import { need, RuleError, type Builtin } from './builtin.ts';
+import * as S from '../check/size.ts';
+import { i32, show, STR, tuple, UNIT, type Type } from '../check/types.ts';
+import { need, requireDType, RuleError, staticSize, type Builtin } from './builtin.ts';
+
+/** A text corpus read as bytes, with a held-out tail for validation. */
+export const TEXT: Type = { kind: 'opaque', name: 'Text' };
 
 function requireStr(args: Parameters<Builtin['type']>[0], name: string): void {
   const a = need(args, name);
@@ -21,7 +25,43 @@ function requireTree(args: Parameters<Builtin['type']>[0], name: string): Type {
   return a.type;
 }
 
+function requireText(args: Parameters<Builtin['type']>[0]): void {
+  const a = need(args, 'data');
+  if (a.type.kind !== 'opaque' || a.type.name !== 'Text') throw new RuleError(`${args.callee}: 'data' must be a Text (from text.open), found ${show(a.type)}`, a);
+}
+
 export const HOST: readonly Builtin[] = [
+  {
+    name: 'text.open', doc: 'reads a file as byte tokens (0–255); the last `holdout` fraction is the validation split', effect: true,
+    params: [{ name: 'path' }, { name: 'holdout', default: '0.1' }],
+    type: (args) => {
+      requireStr(args, 'path');
+      if (args.get('holdout')) requireDType(args, 'holdout', 'f32');
+      return TEXT;
+    },
+  },
+  {
+    name: 'text.batch',
+    doc: 'batch `step` of (inputs, next-byte targets), each i32[batch, context]: random windows of "train" (from seed and step), consecutive windows of "valid"',
+    effect: true,
+    params: [{ name: 'data' }, { name: 'step' }, { name: 'batch' }, { name: 'context' }, { name: 'split', default: '"train"' }, { name: 'seed', default: '0' }],
+    type: (args) => {
+      requireText(args);
+      requireDType(args, 'step', 'i32');
+      if (args.get('split')) requireStr(args, 'split');
+      if (args.get('seed')) requireDType(args, 'seed', 'i32');
+      const shape: S.Size[] = [staticSize(args, 'batch'), staticSize(args, 'context')];
+      return tuple([i32(shape), i32(shape)]);
+    },
+  },
+  {
+    name: 'text.decode', doc: 'the string whose bytes are the given tokens', effect: true,
+    params: [{ name: 'tokens' }],
+    type: (args) => {
+      requireDType(args, 'tokens', 'i32');
+      return STR;
+    },
+  },
   {
     name: 'print', doc: 'prints its arguments on one line', effect: true,
     params: [{ name: 'values', variadic: true }],

@@ -6,6 +6,7 @@ import { dottedName } from '../syntax/ast.ts';
 import { error, type Diagnostic, type Note } from '../diag/diagnostic.ts';
 import { BUILTINS, BUILTIN_NAMESPACES } from '../builtins/table.ts';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../builtins/math.ts';
+import { TEXT } from '../builtins/host.ts';
 import { RuleError, type ArgInfo, type Builtin, type Static } from '../builtins/builtin.ts';
 import * as S from './size.ts';
 import * as T from './types.ts';
@@ -199,6 +200,7 @@ export class Checker {
 
   private resolveNamed(t: Extract<A.TypeExpr, { kind: 'named' }>, sizes: ReadonlySet<string>, m: Module): Type {
     if (t.name === 'str') return T.STR;
+    if (t.name === 'Text') return TEXT;
     const parts = t.name.split('.');
     let mod: Module | undefined = m;
     for (const p of parts.slice(0, -1)) mod = mod?.imports.get(p);

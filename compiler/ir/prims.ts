@@ -188,7 +188,9 @@ export const PRIMS: Record<PrimName, Prim> = {
   }),
   pow: binary((b, n, ct) => {
     const [x, y] = n.inputs as [number, number];
-    const dx = mul(b, ct, mul(b, y, b.add('pow', [x, b.add('sub', [y, fill(b, y, 1)])])));
+    // y·x^(y−1), taken as 0 where y = 0 (x^0 is constant even at x = 0, where x^(−1) is infinite).
+    const dxRaw = mul(b, ct, mul(b, y, b.add('pow', [x, b.add('sub', [y, fill(b, y, 1)])])));
+    const dx = b.add('where', [b.add('eq', [y, zerosLike(b, y)]), zerosLike(b, ct), dxRaw]);
     // d/dy x^y = x^y·log x, defined where x > 0 (elsewhere 0, as in JAX for x = 0).
     const pos = b.add('gt', [x, zerosLike(b, x)]);
     const logx = b.add('log', [b.add('where', [pos, x, fill(b, x, 1)])]);
@@ -307,7 +309,12 @@ export const PRIMS: Record<PrimName, Prim> = {
     vjp: (b, n, ct) => [ct, null, b.add('gather', [ct, n.inputs[1]!], { axis: num(n.attrs, 'axis') })],
   },
   take_along_axis: {
-    type: ([x, idx]) => ({ dtype: x!.dtype, shape: idx!.shape }),
+    type: ([x, idx], a) => {
+      const axis = num(a, 'axis');
+      if (idx!.shape.length !== x!.shape.length || x!.shape.some((d, i) => i !== axis && d !== idx!.shape[i]))
+        fail(`take_along_axis: indices [${idx!.shape}] must match [${x!.shape}] off axis ${axis}`);
+      return { dtype: x!.dtype, shape: idx!.shape };
+    },
     vjp: (b, n, ct) => [b.add('scatter_along_axis', [zerosLike(b, n.inputs[0]!), n.inputs[1]!, ct], { axis: num(n.attrs, 'axis') }), null],
   },
   scatter_along_axis: {

@@ -2,12 +2,24 @@
 // `simplify` runs four small passes to a fixed point; each is a pure Graph → Graph function that
 // rebuilds the graph with fresh, dense ids (inputs keep their order, so the signature is unchanged).
 //
-// Every rewrite here is exact with respect to the reference interpreter (runtime/interp/eval.ts):
-// it never changes a value, except that `x + 0 → x` keeps the sign of a zero that the addition
-// would have turned into +0 (the two compare equal). A rewrite also never removes an error the
-// interpreter would raise (i32 division by zero, an op on a dtype it does not support).
+// Every rewrite here is exact with respect to the reference interpreter (runtime/interp/eval.ts),
+// with one exception that `SimplifyOptions.signedZeros` turns off: by default `x + 0 → x`,
+// `x - (-0) → x` and `sum(x, axes=[]) → x` are applied to f32 values although, for x = -0, the
+// interpreter's result is +0 (IEEE: -0 + +0 = +0; a sum starts from +0). The values compare equal,
+// but 1/x, rsqrt and pow with a negative exponent turn that sign into -∞ vs +∞. This is the choice
+// XLA makes too; with `signedZeros: true` every rewrite is bit-exact. A rewrite never removes an
+// error the interpreter would raise (i32 division by zero, an op on a dtype it does not support).
 import { Builder, sizeOf, type Attr, type Attrs, type DType, type Graph, type Node, type TType } from '../ir/graph.ts';
 import { PRIMS, type PrimName } from '../ir/prims.ts';
+
+export interface SimplifyOptions {
+  /**
+   * Keep the sign of zeros exactly (default false): do not rewrite `x + 0`, `0 + x`, `x - (-0)`
+   * or an f32 `sum` over no axes to x, since each turns x = -0 into +0.
+   * (`x + (-0)`, `x - 0` are exact for every x and are always rewritten.)
+   */
+  readonly signedZeros?: boolean;
+}
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -275,13 +287,17 @@ function uniformValue(b: Builder, id: number): number | undefined {
  * Rewrites one node given the rebuilt graph so far; returns its replacement, or undefined to keep it.
  * The replacement always has exactly the node's type; where it would not, the node is kept.
  */
-function identity(b: Builder, n: Node, inputs: readonly number[]): number | undefined {
+function identity(b: Builder, n: Node, inputs: readonly number[], signedZeros: boolean): number | undefined {
   const [x, y] = inputs;
   if (x === undefined) return undefined;
   const tx = b.type(x);
   // Arithmetic identities only for the dtypes the interpreter accepts (on bool it throws).
   const numeric = NUMERIC.includes(n.type.dtype) && inputs.every((i) => b.type(i).dtype === n.type.dtype);
   const is = (id: number | undefined, v: number): boolean => id !== undefined && uniformValue(b, id) === v;
+  // A zero that may be removed: the exact one (`exact`: -0 for +, +0 for -) always; the other one
+  // unless signed zeros are kept, or for i32 where there is only one zero.
+  const zero = (id: number | undefined, exact: number): boolean =>
+    id !== undefined && is(id, 0) && (!signedZeros || n.type.dtype !== 'f32' || Object.is(uniformValue(b, id), exact));
   const ok = (id: number | undefined): number | undefined => (id !== undefined && sameType(b.type(id), n.type) ? id : undefined);
   // A replacement node, added only if its type is exactly the node's (so a refused rewrite adds nothing).
   const make = (op: PrimName, args: readonly number[], attrs: Attrs): number | undefined =>
@@ -291,11 +307,12 @@ function identity(b: Builder, n: Node, inputs: readonly number[]): number | unde
     case 'mul':
       if (!numeric) return undefined;
       return (is(y, 1) ? ok(x) : undefined) ?? (is(x, 1) ? ok(y) : undefined);
+    // x + (-0) = x and x - (+0) = x for every x, -0 included; x + (+0) and x - (-0) turn -0 into +0.
     case 'add':
       if (!numeric) return undefined;
-      return (is(y, 0) ? ok(x) : undefined) ?? (is(x, 0) ? ok(y) : undefined);
+      return (zero(y, -0) ? ok(x) : undefined) ?? (zero(x, -0) ? ok(y) : undefined);
     case 'sub':
-      return numeric && is(y, 0) ? ok(x) : undefined;
+      return numeric && zero(y, 0) ? ok(x) : undefined;
     case 'div':
       return numeric && is(y, 1) ? ok(x) : undefined;
     case 'neg': {
@@ -332,9 +349,10 @@ function identity(b: Builder, n: Node, inputs: readonly number[]): number | unde
       return make('broadcast', [v], n.attrs);
     }
     case 'sum': {
-      // Not for bool: the interpreter sums bools into an i32.
+      // Not for bool: the interpreter sums bools into an i32. An f32 sum starts from +0, so -0 → +0.
       const axes = nums(n.attrs, 'axes');
-      return axes !== undefined && axes.length === 0 && tx.dtype !== 'bool' ? ok(x) : undefined;
+      if (axes === undefined || axes.length !== 0 || tx.dtype === 'bool' || (signedZeros && tx.dtype === 'f32')) return undefined;
+      return ok(x);
     }
     default:
       return undefined;
@@ -347,9 +365,11 @@ function identity(b: Builder, n: Node, inputs: readonly number[]): number | unde
  * transpose with the composed permutation, or x; an identity transpose → x; reshape(reshape(x)) →
  * reshape(x); broadcast(broadcast(x)) → broadcast(x); a reshape or broadcast to x's own shape → x;
  * a sum over no axes → x. Multiplication by 0 is NOT folded: NaN·0 must stay NaN.
+ * See `SimplifyOptions.signedZeros` for the rewrites that lose the sign of a zero.
  */
-export function algebra(g: Graph): Graph {
-  return rebuild(g, (b, n, inputs) => identity(b, n, inputs) ?? b.copy(n, inputs));
+export function algebra(g: Graph, options: SimplifyOptions = {}): Graph {
+  const signedZeros = options.signedZeros === true;
+  return rebuild(g, (b, n, inputs) => identity(b, n, inputs, signedZeros) ?? b.copy(n, inputs));
 }
 
 // ---- 4. dead-code elimination ------------------------------------------------------------------
@@ -367,18 +387,21 @@ export function dce(g: Graph): Graph {
 // ---- the pipeline ------------------------------------------------------------------------------
 
 /** The passes of one round, in order. */
-export const PASSES: readonly ((g: Graph) => Graph)[] = [cse, foldConstants, algebra, dce];
+export function passes(options: SimplifyOptions = {}): readonly ((g: Graph) => Graph)[] {
+  return [cse, foldConstants, (g) => algebra(g, options), dce];
+}
 
 /**
  * Runs cse, constant folding, algebraic identities and dead-code elimination until the graph stops
  * changing (at most `maxRounds` rounds). The result computes the same outputs (same count and types)
  * from the same inputs, and never has more nodes than `g`: no pass adds a node.
  */
-export function simplify(g: Graph, maxRounds = 100): Graph {
+export function simplify(g: Graph, options: SimplifyOptions = {}, maxRounds = 100): Graph {
+  const round = passes(options);
   let cur = g;
   let key = fingerprint(g);
-  for (let round = 0; round < maxRounds; round++) {
-    const next = PASSES.reduce((h, pass) => pass(h), cur);
+  for (let r = 0; r < maxRounds; r++) {
+    const next = round.reduce((h, pass) => pass(h), cur);
     const nextKey = fingerprint(next);
     cur = next;
     if (nextKey === key) break;

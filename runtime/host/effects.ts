@@ -1,6 +1,7 @@
 // The host implementations of the builtins with effects (compiler/builtins/host.ts declares their
 // types): printing, metrics, and parameter files.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
 import type { Type } from '../../compiler/check/types.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
 import { formatValue, hostTensor, UNIT, type HostValue } from './value.ts';
@@ -58,7 +59,66 @@ function fromFile(like: HostValue, tensors: ReadonlyMap<string, HostTensor>, pat
   }
 }
 
+/** A corpus of byte tokens; `split` is where the held-out tail starts. */
+interface Text {
+  readonly bytes: Uint8Array;
+  readonly split: number;
+}
+
+function scalar(v: HostValue | undefined, fallback?: number): number {
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (v?.kind !== 'tensor') throw new Error('expected a scalar');
+  return Number(v.value.data[0]);
+}
+
+function textOf(v: HostValue | undefined): Text {
+  if (v?.kind !== 'opaque' || v.name !== 'Text') throw new Error('expected a Text from text.open');
+  return v.value as Text;
+}
+
+/**
+ * Batch `step` of a split: training windows start at positions drawn from (seed, step) by the
+ * counter-based generator, so a resumed run sees the same batches; validation windows are
+ * consecutive, so an evaluation covers the held-out text in order.
+ */
+function batch(text: Text, step: number, rows: number, context: number, split: string, seed: number): HostValue {
+  const [lo, hi] = split === 'train' ? [0, text.split] : split === 'valid' ? [text.split, text.bytes.length] : [NaN, NaN];
+  if (Number.isNaN(lo)) throw new Error(`split must be "train" or "valid", not "${split}"`);
+  const room = hi - lo - context;
+  if (room < 1) throw new Error(`the ${split} split has ${hi - lo} bytes, too few for windows of ${context + 1}`);
+  const bits = randomBits(foldIn(keyFromSeed(seed), step), rows);
+  const x = new Int32Array(rows * context);
+  const y = new Int32Array(rows * context);
+  for (let r = 0; r < rows; r++) {
+    const start = lo + (split === 'train' ? bits[r]! % room : ((step * rows + r) * context) % room);
+    for (let k = 0; k < context; k++) {
+      x[r * context + k] = text.bytes[start + k]!;
+      y[r * context + k] = text.bytes[start + k + 1]!;
+    }
+  }
+  const shape = [rows, context];
+  return { kind: 'tuple', items: [hostTensor({ dtype: 'i32', shape, data: x }), hostTensor({ dtype: 'i32', shape, data: y })] };
+}
+
 export const EFFECTS: Readonly<Record<string, Effect>> = {
+  'text.open': async (a) => {
+    const path = str(a.get('path'));
+    if (!existsSync(path)) throw new Error(`no such file: ${path}`);
+    const bytes = new Uint8Array(readFileSync(path));
+    const holdout = scalar(a.get('holdout'), 0.1);
+    if (!(holdout > 0 && holdout < 1)) throw new Error(`holdout must be between 0 and 1, not ${holdout}`);
+    const text: Text = { bytes, split: Math.floor(bytes.length * (1 - holdout)) };
+    return { kind: 'opaque', name: 'Text', value: text };
+  },
+  'text.batch': async (a) => {
+    const split = a.get('split');
+    return batch(textOf(a.get('data')), scalar(a.get('step')), scalar(a.get('batch')), scalar(a.get('context')), split ? str(split) : 'train', scalar(a.get('seed'), 0));
+  },
+  'text.decode': async (a) => {
+    const t = a.get('tokens');
+    if (t?.kind !== 'tensor') throw new Error('expected tokens');
+    return { kind: 'str', value: new TextDecoder().decode(Uint8Array.from(t.value.data, (x) => x & 255)) };
+  },
   print: async (a, ctx) => {
     ctx.print(a.rest.map(formatValue).join(' '));
     return UNIT;

@@ -156,6 +156,12 @@ export class HostRunner {
   // ---- expressions ----
 
   async expr(e: A.Expr, env: HostEnv | null, m: Module): Promise<HostValue> {
+    // A variable is its value: no graph, and host objects (a Text) never enter one.
+    if (e.kind === 'var') {
+      const cell = lookupHost(env, e.name);
+      if (cell) return cell.value;
+    }
+    if (e.kind === 'str') return { kind: 'str', value: e.value };
     if (this.isPure(e)) return this.compute(e, env, m);
     switch (e.kind) {
       case 'call':
