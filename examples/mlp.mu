@@ -1,4 +1,5 @@
--- A two-layer perceptron and its SGD training step, the smallest complete model.
+-- A two-layer perceptron trained with plain SGD on a synthetic task (the label is the largest of
+-- the first three inputs): the smallest complete model. Run it with `muc run examples/mlp.mu`.
 
 type Layer[i, o] = { w: f32[i, o], b: f32[o] }
 type Mlp[d, h, c] = { l1: Layer[d, h], l2: Layer[h, c] }
@@ -31,4 +32,5 @@ fn main() {
     p = sgd(p, g, 0.5)
     if step % 50 == 0 then { print("step", step, "loss", l) }
   }
+  print("final loss", loss(p, x, y))
 }

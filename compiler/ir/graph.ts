@@ -96,6 +96,7 @@ export class Builder {
 
 function showAttr(v: Attr): string {
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
+  if (typeof v === 'number' && Object.is(v, -0)) return '-0';
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 

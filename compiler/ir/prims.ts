@@ -21,7 +21,10 @@ function fail(msg: string): never {
 
 const same = (ts: readonly TType[]): TType => {
   const t = ts[0]!;
-  for (const u of ts) if (u.shape.length !== t.shape.length || u.shape.some((d, i) => d !== t.shape[i])) fail(`shapes differ: [${t.shape}] vs [${u.shape}]`);
+  for (const u of ts) {
+    if (u.shape.length !== t.shape.length || u.shape.some((d, i) => d !== t.shape[i])) fail(`shapes differ: [${t.shape}] vs [${u.shape}]`);
+    if (u.dtype !== t.dtype) fail(`dtypes differ: ${t.dtype} vs ${u.dtype}`);
+  }
   return t;
 };
 const withDType = (t: TType, dtype: DType): TType => ({ dtype, shape: t.shape });

@@ -235,18 +235,17 @@ function placeComments(program: A.Program, text: string): Comments {
   };
   const sameLine = (from: number, to: number) => !text.slice(from, to).includes('\n');
 
-  const place = (c: Comment, anchors: readonly Anchor[], endKey: (prev: Anchor | undefined) => BlockKey): void => {
+  /** Places `c` among `anchors` (the statements of one block, or the declarations). */
+  const place = (c: Comment, anchors: readonly Anchor[], endKey: BlockKey): void => {
     const inside = anchors.find((a) => a.span.start <= c.start && c.start < a.span.end);
     if (inside !== undefined) {
-      const blocks = childBlocks(inside);
-      const kids = blocks.flatMap((b) => b.map((s) => ({ s, block: b })));
-      if (kids.length === 0 || c.start < headerEnd(inside)) push(cs.leading, inside, c);
-      else
-        place(
-          c,
-          kids.map((k) => k.s),
-          (prev) => kids.find((k) => k.s === prev)?.block ?? blocks[0]!,
-        );
+      const blocks = blockRanges(inside, text);
+      if (blocks.length === 0 || c.start < blocks[0]!.open) push(cs.leading, inside, c);
+      else {
+        // In a block, or between two (`} else {`): then it goes with the block that follows.
+        const b = blocks.find((x) => c.start < x.close) ?? blocks[blocks.length - 1]!;
+        place(c, b.stmts, b.stmts);
+      }
       return;
     }
     let prev: Anchor | undefined;
@@ -254,38 +253,58 @@ function placeComments(program: A.Program, text: string): Comments {
     const next = anchors.find((a) => a.span.start > c.start);
     if (prev !== undefined && sameLine(prev.span.end, c.start) && !cs.trailing.has(prev)) cs.trailing.set(prev, c);
     else if (next !== undefined) push(cs.leading, next, c);
-    else push(cs.ends, endKey(prev), c);
+    else push(cs.ends, endKey, c);
   };
-  for (const c of cs.all) place(c, program.decls, () => 'file');
+  for (const c of cs.all) place(c, program.decls, 'file');
   return cs;
 }
 
-/** The blocks of statements directly inside an anchor. */
-function childBlocks(a: Anchor): (readonly A.Stmt[])[] {
+/** A block of statements inside an anchor and where it lies: comments in (open, close) are in it. */
+interface BlockRange {
+  readonly stmts: readonly A.Stmt[];
+  readonly open: number;
+  readonly close: number;
+}
+
+/** The blocks directly inside an anchor, found in the source between the AST's spans. */
+function blockRanges(a: Anchor, text: string): BlockRange[] {
   switch (a.kind) {
     case 'fn':
-      return a.body.kind === 'block' ? [a.body.stmts] : [];
+      return a.body.kind === 'block' ? [{ stmts: a.body.stmts, open: a.body.span.start, close: a.body.span.end - 1 }] : [];
     case 'for':
-      return [a.body];
-    case 'if':
-      return a.else === null ? [a.then] : [a.then, a.else];
+      return [{ stmts: a.body, open: afterWord(text, a.to.span.end, 'do'), close: a.span.end - 1 }];
+    case 'if': {
+      const open = afterWord(text, a.cond.span.end, 'then');
+      const last = a.then[a.then.length - 1];
+      const close = skipTrivia(text, last ? last.span.end : open + 1);
+      const out = [{ stmts: a.then, open, close }];
+      if (a.else !== null) {
+        const at = afterWord(text, close + 1, 'else');
+        // `else {` … `}`, or `else if …` whose range is the nested if statement.
+        out.push(text[at] === '{' ? { stmts: a.else, open: at, close: a.span.end - 1 } : { stmts: a.else, open: at - 1, close: a.span.end });
+      }
+      return out;
+    }
     default:
       return [];
   }
 }
 
-/** Where an anchor's header ends and its blocks begin; comments before it are hoisted. */
-function headerEnd(a: Anchor): number {
-  switch (a.kind) {
-    case 'fn':
-      return a.body.kind === 'block' ? a.body.span.start : a.span.end;
-    case 'for':
-      return a.to.span.end;
-    case 'if':
-      return a.cond.span.end;
-    default:
-      return a.span.end;
+/** The position after spaces and comments from `pos`. */
+function skipTrivia(text: string, pos: number): number {
+  let p = pos;
+  for (;;) {
+    while (p < text.length && /\s/.test(text[p]!)) p++;
+    if (!text.startsWith('--', p)) return p;
+    const nl = text.indexOf('\n', p);
+    p = nl < 0 ? text.length : nl;
   }
+}
+
+/** The position of the next token after the keyword `word` that follows `pos`. */
+function afterWord(text: string, pos: number, word: string): number {
+  const p = skipTrivia(text, pos);
+  return text.startsWith(word, p) ? skipTrivia(text, p + word.length) : p;
 }
 
 // ---- precedence ----
@@ -483,7 +502,7 @@ class Formatter {
       case 'bool':
         return e.value ? 'true' : 'false';
       case 'str':
-        return JSON.stringify(e.value);
+        return stringLiteral(e.value);
       case 'var':
         return e.name;
       case 'unary': {
@@ -697,6 +716,13 @@ function firstChar(d: Doc): string | null {
     case 'hard':
       return '\n';
   }
+}
+
+const STRING_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\t': '\\t', '\r': '\\r', '\0': '\\0' };
+
+/** A string literal the parser reads back as `value`: `\\`, `\"`, `\n`, `\t`, `\r`, `\0` escaped, all else as is. */
+function stringLiteral(value: string): string {
+  return `"${value.replace(/[\\"\n\t\r\0]/g, (c) => STRING_ESCAPES[c]!)}"`;
 }
 
 /** An integer size as the grammar's `intLit` (digits only, never `1e+21`). */

@@ -867,3 +867,27 @@ class Generator {
     return `print(${args.join(', ')})`;
   }
 }
+
+/** A copy of an AST without its source positions (`span`, `opSpan`), to compare parses of two texts. */
+export function withoutSpans(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutSpans);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) if (k !== 'span' && k !== 'opSpan') out[k] = withoutSpans(v);
+  return out;
+}
+
+/** The `--` comments of a source text (string literals skipped), each trimmed, in order. */
+export function commentsOf(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') {
+      for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+    } else if (text.startsWith('--', i)) {
+      const end = text.indexOf('\n', i);
+      out.push(text.slice(i, end < 0 ? text.length : end).trim());
+      i = end < 0 ? text.length : end;
+    }
+  }
+  return out;
+}

@@ -115,7 +115,7 @@ describe('cse', () => {
     expect(printGraph(h)).toMatchInlineSnapshot(`
       "graph zeros() {
         %0 = const(value=0) : f32[]
-        %1 = const(value=0) : f32[]
+        %1 = const(value=-0) : f32[]
         %2 = const(value=NaN) : f32[]
         return %0, %1, %2, %2
       }"
@@ -437,13 +437,14 @@ describe('signed zeros', () => {
   it('with signedZeros keeps the sign of zero exactly', () => {
     const g = build();
     const h = simplify(g, { signedZeros: true });
+    // %5 is the -0 constant; x - (-0) is kept, x + (-0) and x - 0 are dropped.
     expect(printGraph(h)).toMatchInlineSnapshot(`
       "graph zeros(%0: f32[2]) {
         %1 = const(value=1) : f32[2]
         %2 = const(value=0) : f32[2]
         %3 = add(%0, %2) : f32[2]
         %4 = div(%1, %3) : f32[2]
-        %5 = const(value=0) : f32[2]
+        %5 = const(value=-0) : f32[2]
         %6 = div(%1, %0) : f32[2]
         %7 = sub(%0, %5) : f32[2]
         %8 = div(%1, %7) : f32[2]
@@ -490,6 +491,7 @@ describe('dce', () => {
 
 describe('simplify', () => {
   it('cleans up the gradient of a small loss', () => {
+    // Built by autodiff (grad.ts, owned elsewhere): checked by meaning, not by an exact print.
     const b = new Builder();
     const w = b.input(f32(3, 2), 0, 'w');
     const x = b.input(f32(4, 3), 1, 'x');
@@ -498,22 +500,15 @@ describe('simplify', () => {
     const [dw] = vjp(b, loss, [w]);
     const g = b.graph('grad', [loss, dw!]);
     const h = simplify(g);
-    expect(printGraph(h)).toMatchInlineSnapshot(`
-      "graph grad(%0: f32[3, 2], %1: f32[4, 3]) {
-        %2 = matmul(%1, %0) : f32[4, 2]
-        %3 = mul(%2, %2) : f32[4, 2]
-        %4 = sum(%3, axes=[0, 1]) : f32[]
-        %5 = add(%2, %2) : f32[4, 2]
-        %6 = transpose(%1, perm=[1, 0]) : f32[3, 4]
-        %7 = matmul(%6, %5) : f32[3, 2]
-        return %4, %7
-      }"
-    `);
     expectValid(h);
     expectSameSignature(g, h);
     expect(h.nodes.length).toBeLessThan(g.nodes.length);
+    // The seed (ones) and everything built from it fold away: dw = xᵀ·(y + y) has no constant left.
+    expect(g.nodes.some((n) => n.op === 'const')).toBe(true);
+    expect(h.nodes.filter((n) => n.op === 'const')).toEqual([]);
+    expect(h.nodes.filter((n) => n.op === 'matmul')).toHaveLength(2); // y and dw; dx is dead
     const xs = [tensor('f32', [3, 2], [1, -2, 0.5, 3, -1, 2]), tensor('f32', [4, 3], Array.from({ length: 12 }, (_, i) => i / 4 - 1))];
-    expectSameTensors(evaluate(h, xs), evaluate(g, xs));
+    expectSameTensors(evaluate(h, xs), evaluate(g, xs), true);
   });
 
   it('reaches a fixed point across passes (folding exposes identities, identities expose duplicates)', () => {

@@ -1,0 +1,117 @@
+// `muc run` and `muc build` end to end, through the real binary.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = new URL('../../bin/muc.js', import.meta.url).pathname;
+const MLP = new URL('../../examples/mlp.mu', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'muc-run-'));
+
+function muc(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('muc run', () => {
+  it('trains the MLP example until its loss is small', () => {
+    const r = muc('run', MLP);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const first = Number(/^step 0 loss (\S+)$/m.exec(r.stdout)![1]);
+    const final = Number(/^final loss (\S+)$/m.exec(r.stdout)![1]);
+    // Three balanced classes start near ln 3 ≈ 1.1; 200 SGD steps reach well under 0.1.
+    expect(first).toBeGreaterThan(0.8);
+    expect(final).toBeLessThan(0.1);
+  });
+
+  it('saves and loads parameter records, and a shape the file contradicts is a one-line error', () => {
+    const ck = join(dir, 'ck.safetensors');
+    const path = file('io.mu', [
+      'fn main() {',
+      `  save("${ck}", { w: ones([2, 3]), b: { c: arange(4) } })`,
+      `  let back = load("${ck}", { w: zeros([2, 3]), b: { c: arange(4) } })`,
+      '  print(sum(back.w), back.b.c)',
+      `  let bad = load("${ck}", { w: zeros([3, 2]), b: { c: arange(4) } })`,
+      '}',
+      '',
+    ].join('\n'));
+    const r = muc('run', path);
+    expect(r.stdout).toBe('6 [0, 1, 2, 3]\n');
+    expect(r.stderr).toBe(`${path}:5:13: error: ${ck}: tensor 'w' is f32[2, 3], but the program expects f32[3, 2]\n`);
+    expect(r.code).toBe(1);
+    expect(existsSync(ck)).toBe(true);
+    expect(readFileSync(ck).readBigUInt64LE(0)).toBeGreaterThan(0n);
+  });
+
+  it('reports a missing data file at the call that reads it', () => {
+    const path = file('missing.mu', 'fn main() {\n  let d = text.open("no/such/file.txt")\n}\n');
+    const r = muc('run', path);
+    expect(r.stderr).toBe(`${path}:2:11: error: no such file: no/such/file.txt\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('stops at a NaN with --check-nan, and runs on without it', () => {
+    const path = file('nan.mu', 'fn main() {\n  let x = log(zeros([2]) - 1.0)\n  print("after")\n}\n');
+    const strict = muc('run', '--check-nan', path);
+    expect(strict.stderr).toBe(`${path}:2:11: error: this value has a NaN or infinity (--check-nan): [NaN, NaN]\n`);
+    expect(strict.stdout).toBe('');
+    expect(strict.code).toBe(1);
+    const loose = muc('run', path);
+    expect(loose.stdout).toBe('after\n');
+    expect(loose.code).toBe(0);
+  });
+
+  it('refuses a file with type errors before running anything', () => {
+    const path = file('bad.mu', 'fn main() {\n  print("never")\n  let x = zeros([2]) + zeros([3])\n}\n');
+    const r = muc('run', path);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${path}:3:22: error: operator '+'`);
+    expect(r.code).toBe(1);
+  });
+
+  it('needs a main function', () => {
+    const path = file('nomain.mu', 'fn f(x: f32) -> f32 = x\n');
+    const r = muc('run', path);
+    expect(r.stderr).toBe(`muc: error: ${path} has no main function to run (declare fn main() { … })\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('appends log_metrics records to a JSONL file', () => {
+    const path = file('metrics.mu', 'fn main() {\n  for i in 0..3 do { log_metrics({ step: i, loss: f32(i) * 0.5 }) }\n}\n');
+    const out = join(dir, 'metrics.jsonl');
+    expect(muc('run', path, '--metrics', out).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('{"step":0,"loss":0}\n{"step":1,"loss":0.5}\n{"step":2,"loss":1}\n');
+  });
+});
+
+describe('muc build --emit ir', () => {
+  it('prints the graph of a function for given sizes', () => {
+    const r = muc('build', MLP, '--entry', 'linear', '--size', 'b=2', '--size', 'i=3', '--size', 'o=4');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'graph linear(%0: f32[3, 4], %1: f32[4], %2: f32[2, 3]) {',
+        '  %3 = matmul(%2, %0) : f32[2, 4]',
+        '  %4 = broadcast(%1, shape=[2, 4]) : f32[2, 4]',
+        '  %5 = add(%3, %4) : f32[2, 4]',
+        '  return %5',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('asks for the sizes it needs', () => {
+    const r = muc('build', MLP, '--entry', 'linear');
+    expect(r.stderr).toMatch(/^muc: error: parameter 'p' of 'linear'.* has size i: give its variables with --size name=value\n$/);
+    expect(r.code).toBe(1);
+  });
+});
