@@ -315,6 +315,16 @@ function identity(b: Builder, n: Node, inputs: readonly number[], signedZeros: b
       return numeric && zero(y, 0) ? ok(x) : undefined;
     case 'div':
       return numeric && is(y, 1) ? ok(x) : undefined;
+    // x ** 1 = x, and x ** 2 = x·x (what the gradient of a square becomes).
+    case 'pow':
+      if (!numeric || n.type.dtype !== 'f32') return undefined;
+      return (is(y, 1) ? ok(x) : undefined) ?? (is(y, 2) ? make('mul', [x, x], {}) : undefined);
+    // A condition known everywhere picks its branch.
+    case 'where': {
+      const c = uniformValue(b, x);
+      if (c === undefined || y === undefined || inputs[2] === undefined) return undefined;
+      return ok(c !== 0 ? y : inputs[2]);
+    }
     case 'neg': {
       const inner = b.node(x);
       return numeric && inner.op === 'neg' ? ok(inner.inputs[0]) : undefined;

@@ -287,6 +287,24 @@ describe('foldConstants', () => {
 });
 
 describe('algebra', () => {
+  it('turns x ** 1 into x, x ** 2 into x·x, and where with a known condition into its branch', () => {
+    const b = new Builder();
+    const x = b.input(f32(3), 0, 'x');
+    const y = b.input(f32(3), 1, 'y');
+    const p1 = b.add('pow', [x, b.constant(1, f32(3))]);
+    const p2 = b.add('pow', [y, b.broadcast(b.scalar(2), [3])]);
+    const w = b.add('where', [b.constant(0, { dtype: 'bool', shape: [3] }), p1, p2]);
+    const h = simplify(b.graph('rules', [p1, w]));
+    expect(printGraph(h)).toMatchInlineSnapshot(`
+      "graph rules(%0: f32[3], %1: f32[3]) {
+        %2 = mul(%1, %1) : f32[3]
+        return %0, %2
+      }"
+    `);
+    const inputs = [tensor('f32', [3], [1, -2, 3]), tensor('f32', [3], [0.5, -1, 4])];
+    expect(evaluate(h, inputs).map((t) => [...t.data])).toEqual([[1, -2, 3], [0.25, 1, 16]]);
+  });
+
   it('removes multiplications by 1 and additions of 0, but not multiplications by 0', () => {
     const b = new Builder();
     const x = b.input(f32(2, 3), 0, 'x');
