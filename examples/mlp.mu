@@ -20,7 +20,8 @@ fn init[d, h, c](key: i32[2]) -> Mlp[d, h, c] =
   { l1: { w: rand.normal(ks[0], [d, h]) * 0.1, b: zeros([h]) },
     l2: { w: rand.normal(ks[1], [h, c]) * 0.1, b: zeros([c]) } }
 
-fn sgd[d, h, c](p: Mlp[d, h, c], g: Mlp[d, h, c], lr: f32) -> Mlp[d, h, c] =
+-- Written once for any parameter record: P is a type parameter.
+fn sgd[P: type](p: P, g: P, lr: f32) -> P =
   tree.map(fn(w, dw) = w - lr * dw, p, g)
 
 fn main() {

@@ -62,7 +62,7 @@ export function need(args: Args, name: string): ArgInfo {
 
 export function tensorArg(args: Args, name: string): TensorType {
   const a = need(args, name);
-  if (a.type.kind !== 'tensor') throw new RuleError(`${args.callee}: '${name}' must be a tensor, found ${show(a.type)}`, a);
+  if (a.type.kind !== 'tensor') throw new RuleError(`${args.callee}: ${args.label(name)} must be a tensor, found ${show(a.type)}`, a);
   return a.type;
 }
 
@@ -128,17 +128,17 @@ export function axesOf(args: Args, name: string, rank: number): number[] {
 export function requireFloat(args: Args, name: string): TensorType {
   const t = tensorArg(args, name);
   if (t.dtype === 'f32' || (t.weak && t.dtype === 'i32')) return { kind: 'tensor', dtype: 'f32', shape: t.shape };
-  throw new RuleError(`${args.callee}: '${name}' must be f32, found ${show(t)}; convert with f32(...)`, need(args, name));
+  throw new RuleError(`${args.callee}: ${args.label(name)} must be f32, found ${show(t)}; convert with f32(...)`, need(args, name));
 }
 
 export function requireNumeric(args: Args, name: string): TensorType {
   const t = tensorArg(args, name);
-  if (t.dtype === 'bool') throw new RuleError(`${args.callee}: '${name}' must be f32 or i32, found ${show(t)}`, need(args, name));
+  if (t.dtype === 'bool') throw new RuleError(`${args.callee}: ${args.label(name)} must be f32 or i32, found ${show(t)}`, need(args, name));
   return t;
 }
 
 export function requireDType(args: Args, name: string, dtype: 'f32' | 'i32' | 'bool'): TensorType {
   const t = tensorArg(args, name);
   if (t.dtype === dtype || (t.weak && t.dtype === 'i32' && dtype === 'f32')) return { kind: 'tensor', dtype, shape: t.shape };
-  throw new RuleError(`${args.callee}: '${name}' must be ${dtype}, found ${show(t)}`, need(args, name));
+  throw new RuleError(`${args.callee}: ${args.label(name)} must be ${dtype}, found ${show(t)}`, need(args, name));
 }

@@ -2,7 +2,7 @@
 // stack, pad, expand_dims, squeeze. (Slicing is the indexing syntax `x[a:b]`.)
 import { broadcast } from '../check/broadcast.ts';
 import * as S from '../check/size.ts';
-import { show, showShape, tensor, type TensorType } from '../check/types.ts';
+import { i32, show, showShape, tensor, type TensorType } from '../check/types.ts';
 import {
   axisOf, need, RuleError, staticInt, staticSizes, tensorArg,
   type Args, type Builtin,
@@ -21,6 +21,14 @@ function tupleOfTensors(args: Args, name: string): TensorType[] {
 }
 
 export const SHAPE: readonly Builtin[] = [
+  {
+    name: 'rank', doc: 'the number of axes of x, known when compiling (so `if rank(w) == 2` picks a branch statically)',
+    params: [{ name: 'x' }],
+    type: (args) => {
+      tensorArg(args, 'x');
+      return i32();
+    },
+  },
   {
     name: 'transpose', doc: 'permutes axes; by default swaps the last two',
     params: [{ name: 'x' }, { name: 'perm', default: 'the last two axes swapped' }],

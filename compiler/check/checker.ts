@@ -24,10 +24,13 @@ interface Ctx {
   readonly ret: Type | null;
   /** The enclosing function's size parameters, usable in type annotations. */
   readonly sizes: ReadonlySet<string>;
+  /** The enclosing generic function's type parameters and what this instance binds them to. */
+  readonly typeVars: ReadonlyMap<string, Type>;
 }
 
 export interface Sig {
   readonly sizeParams: readonly string[];
+  readonly typeParams: readonly string[];
   readonly params: readonly { readonly name: string; readonly type: Type; readonly optional: boolean; readonly span: A.Span }[];
   readonly ret: Type;
   readonly host: boolean;
@@ -56,10 +59,17 @@ export class Checker {
   /** Calls between functions, to find recursion that goes through declared return types. */
   private readonly edges = new Map<A.FnDecl, { callee: A.FnDecl; span: A.Span }[]>();
   private readonly recursive = new Set<A.FnDecl>();
+  /** Checked instances of generic functions, by their type arguments. */
+  private readonly instances = new Map<A.FnDecl, Map<string, Type>>();
+  /** The calls whose generic instances are being checked, innermost last. */
+  private readonly instantiations: A.Span[] = [];
 
   checkModule(m: Module): void {
     for (const d of m.program.decls) {
-      if (d.kind === 'type') this.resolveType(d.type, new Set(d.sizeParams.map((p) => p.name)), m);
+      if (d.kind === 'type') {
+        for (const tp of d.typeParams) this.report(tp.span, `type aliases take size parameters only; '${tp.name}: type' is allowed on functions`);
+        this.resolveType(d.type, new Set(d.sizeParams.map((p) => p.name)), m);
+      }
       if (d.kind === 'fn') this.checkFn(d, m);
     }
   }
@@ -84,7 +94,9 @@ export class Checker {
   }
 
   private report(span: A.Span, message: string, notes: readonly Note[] = []): Type {
-    this.diagnostics.push(error(span, message, notes));
+    const at = this.instantiations[this.instantiations.length - 1];
+    const all = at ? [...notes, { span: at, message: 'in the instance of a generic function used here' }] : notes;
+    this.diagnostics.push(error(span, message, all));
     return T.ERROR;
   }
 
@@ -108,18 +120,19 @@ export class Checker {
     const memo = this.sigs.get(fn);
     if (memo === 'pending') {
       this.report(fn.name.span, `function '${fn.name.name}' is recursive (directly or through other functions); recursion is not supported`);
-      return { sizeParams: [], params: [], ret: T.ERROR, host: false };
+      return { sizeParams: [], typeParams: [], params: [], ret: T.ERROR, host: false };
     }
     if (memo) return memo;
     this.sigs.set(fn, 'pending');
     const sizes = new Set(fn.sizeParams.map((p) => p.name));
+    const typeVars = new Map<string, Type>(fn.typeParams.map((p) => [p.name, { kind: 'typevar', name: p.name }]));
     const scope0 = this.fnScope(fn, m);
     const host = fn.body.kind === 'block';
     const params = fn.params.map((p) => {
       let type: Type = T.ERROR;
-      if (p.type) type = this.resolveType(p.type, sizes, m);
+      if (p.type) type = this.resolveType(p.type, sizes, m, typeVars);
       if (p.default) {
-        const dt = this.expr(p.default, scope0, { host, module: m, ret: null, sizes });
+        const dt = this.expr(p.default, scope0, { host, module: m, ret: null, sizes, typeVars });
         if (p.type === null) type = strong(dt);
         else if (!fits(dt, type))
           this.report(p.default.span, `the default of '${p.name.name}' has type ${T.show(dt)}, but the parameter is ${T.show(type)}`);
@@ -128,18 +141,24 @@ export class Checker {
       }
       return { name: p.name.name, type, optional: p.default !== null, span: p.span };
     });
-    this.checkDuplicates([...fn.sizeParams, ...fn.params.map((p) => p.name)], 'parameter');
+    this.checkDuplicates([...fn.sizeParams, ...fn.typeParams, ...fn.params.map((p) => p.name)], 'parameter');
     let ret: Type;
-    if (fn.ret) ret = this.resolveType(fn.ret, sizes, m);
+    if (fn.ret) ret = this.resolveType(fn.ret, sizes, m, typeVars);
+    else if (fn.typeParams.length > 0) ret = T.ERROR; // inferred per instance
     else if (fn.body.kind === 'expr') ret = strong(this.checkBody(fn, m, params, null));
     else ret = T.UNIT;
-    const sig: Sig = { sizeParams: [...sizes], params, ret, host };
+    for (const tp of fn.typeParams)
+      if (!fn.params.some((p) => p.type !== null && mentions(p.type, tp.name)))
+        this.report(tp.span, `type parameter '${tp.name}' must be the type of a parameter, or calls cannot infer it`);
+    const sig: Sig = { sizeParams: [...sizes], typeParams: fn.typeParams.map((p) => p.name), params, ret, host };
     this.sigs.set(fn, sig);
     return sig;
   }
 
   private checkFn(fn: A.FnDecl, m: Module): void {
     const sig = this.signature(fn, m);
+    // A generic function's body is checked for each use (see instance).
+    if (fn.typeParams.length > 0) return;
     if (!this.checked.has(fn) && (fn.ret !== null || fn.body.kind === 'block')) this.checkBody(fn, m, sig.params, sig.ret);
   }
 
@@ -153,17 +172,17 @@ export class Checker {
     }
   }
 
-  private checkBodyIn(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null): Type {
+  private checkBodyIn(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null, typeVars: ReadonlyMap<string, Type> = new Map()): Type {
     let scope = this.fnScope(fn, m);
     const sizes = new Set(fn.sizeParams.map((p) => p.name));
     for (const p of params) scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
     if (fn.body.kind === 'block') {
-      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes });
+      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, typeVars });
       if (ret !== null && ret.kind !== 'unit' && !returns(fn.body.stmts))
         this.report(fn.ret!.span, `'${fn.name.name}' declares -> ${T.show(ret)}, but its body can end without a return`);
       return ret ?? T.UNIT;
     }
-    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes });
+    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes, typeVars });
     if (ret !== null && !fits(t, ret))
       this.report(fn.body.expr.span, `'${fn.name.name}' returns ${T.show(ret)}, but its body has type ${T.show(t)}`, [
         { span: fn.ret!.span, message: `the return type is declared here` },
@@ -182,19 +201,21 @@ export class Checker {
 
   // ---- types ----
 
-  resolveType(t: A.TypeExpr, sizes: ReadonlySet<string>, m: Module): Type {
+  resolveType(t: A.TypeExpr, sizes: ReadonlySet<string>, m: Module, typeVars: ReadonlyMap<string, Type> = new Map()): Type {
     switch (t.kind) {
       case 'tensor': {
         const dims = t.dims.map((d) => this.resolveSize(d, sizes));
         return dims.some((d) => d === null) ? T.ERROR : T.tensor(t.dtype, dims as S.Size[]);
       }
       case 'tuple':
-        return t.items.length === 0 ? T.UNIT : T.tuple(t.items.map((i) => this.resolveType(i, sizes, m)));
+        return t.items.length === 0 ? T.UNIT : T.tuple(t.items.map((i) => this.resolveType(i, sizes, m, typeVars)));
       case 'record':
         this.checkDuplicates(t.fields.map((f) => f.name), 'field');
-        return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name.name, type: this.resolveType(f.type, sizes, m) })) };
-      case 'named':
-        return this.resolveNamed(t, sizes, m);
+        return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name.name, type: this.resolveType(f.type, sizes, m, typeVars) })) };
+      case 'named': {
+        const v = t.args.length === 0 ? typeVars.get(t.name) : undefined;
+        return v ?? this.resolveNamed(t, sizes, m);
+      }
     }
   }
 
@@ -327,6 +348,8 @@ export class Checker {
   private operator(name: string, op: string, operands: readonly A.Expr[], at: A.Span, scope: Scope | null, ctx: Ctx): Type {
     const infos = operands.map((x) => this.argInfo(x, scope, ctx));
     if (infos.some((i) => T.containsError(i.type))) return T.ERROR;
+    // Strings compare only for equality (options such as scale = "original").
+    if (infos.length === 2 && infos.every((i) => i.type.kind === 'str') && (name === 'eq' || name === 'ne')) return T.bool();
     const builtin = BUILTINS.get(name)!;
     const pnames = builtin.params.map((p) => p.name);
     const labels = operands.length === 1 ? ['the operand'] : ['the left operand', 'the right operand'];
@@ -376,6 +399,10 @@ export class Checker {
 
   private ifExpr(e: Extract<A.Expr, { kind: 'if' }>, scope: Scope | null, ctx: Ctx): Type {
     this.condition(e.cond, scope, ctx);
+    // A condition known when compiling selects its branch; the other one is not checked, so the
+    // branches may have different types (`if rank(w) == 2 then muon(w) else adamw(w)`).
+    const known = staticValue(e.cond, scope, (x) => this.types.get(x));
+    if (known?.kind === 'bool') return this.expr(known.value ? e.then : e.else, scope, ctx);
     const a = this.expr(e.then, scope, ctx);
     const b = this.expr(e.else, scope, ctx);
     const j = join(a, b);
@@ -628,7 +655,8 @@ export class Checker {
     const b = this.bindArgs(sig.params, args, `'${callee}'`, at, explicitSizes);
     const types = new Map<A.Arg, ArgInfo>();
     for (const a of args) types.set(a, a.value.kind === 'lambda' ? { type: this.report(a.value.span, `'${callee}' does not take a function`), static: null, span: a.value.span } : this.argInfo(a.value, scope, ctx));
-    if (b === null || [...types.values()].some((i) => T.containsError(i.type)) || T.containsError(sig.ret)) return T.ERROR;
+    const retUnknown = sig.typeParams.length > 0 && decl.ret === null; // inferred per instance
+    if (b === null || [...types.values()].some((i) => T.containsError(i.type)) || (!retUnknown && T.containsError(sig.ret))) return T.ERROR;
     const env = new Map<string, S.Size>();
     for (const [name, arg] of b.bound) {
       if (!explicitSizes.has(name)) continue;
@@ -638,12 +666,13 @@ export class Checker {
     }
     const pairs: [S.Size, S.Size, string][] = [];
     const where = new Map<string, A.Arg>();
+    const typeEnv = new Map<string, Type>();
     let bad = false;
     for (const p of sig.params) {
       const arg = b.bound.get(p.name);
       if (!arg || T.containsError(p.type)) continue;
       const found = types.get(arg)!.type;
-      const r = collectDims(p.type, found, p.name);
+      const r = collectDims(p.type, found, p.name, typeEnv);
       if ('message' in r) {
         this.report(arg.value.span, `argument '${p.name}' of '${callee}': ${r.message}`, [{ span: p.span, message: `parameter '${p.name}' is declared here` }]);
         bad = true;
@@ -660,7 +689,7 @@ export class Checker {
       const param = solved.path.split(/[.[]/)[0]!;
       const p = sig.params.find((x) => x.name === param);
       const found = arg ? types.get(arg)!.type : T.ERROR;
-      const expected = p ? T.substitute(p.type, solved.env) : T.ERROR;
+      const expected = p ? T.substitute(p.type, solved.env, typeEnv) : T.ERROR;
       const from = [...solved.env.keys()]
         .filter((v) => p !== undefined && typeSizeVars(p.type).has(v))
         .map((v) => {
@@ -673,9 +702,39 @@ export class Checker {
         { span: p?.span ?? decl.name.span, message: `'${param}' is declared here` },
       ]);
     }
-    const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(sig.ret)).has(s));
+    const ret = sig.typeParams.length > 0 ? this.instance(decl, m, sig, typeEnv, at) : sig.ret;
+    const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(ret)).has(s));
     if (missing.length > 0) return this.report(at, `cannot infer size '${missing[0]}' of '${callee}' from its arguments; pass it as ${missing[0]} = …`);
-    return T.substitute(sig.ret, solved.env);
+    return T.substitute(ret, solved.env);
+  }
+
+  /**
+   * The return type of a generic function for its type arguments: its body is checked once per
+   * distinct binding of its type parameters, like a template, with errors noted at the call.
+   */
+  private instance(decl: A.FnDecl, m: Module, sig: Sig, typeEnv: ReadonlyMap<string, Type>, at: A.Span): Type {
+    const missing = sig.typeParams.find((t) => !typeEnv.has(t));
+    if (missing !== undefined) return this.report(at, `cannot infer type parameter '${missing}' of '${decl.name.name}': no argument has its type`);
+    const key = sig.typeParams.map((t) => T.show(typeEnv.get(t)!)).join(' | ');
+    const memo = this.instances.get(decl) ?? new Map<string, Type>();
+    this.instances.set(decl, memo);
+    const done = memo.get(key);
+    if (done !== undefined) return done;
+    memo.set(key, T.ERROR); // a recursive instance sees an error, reported by the recursion check
+    const params = sig.params.map((p) => ({ ...p, type: T.substitute(p.type, new Map(), typeEnv) }));
+    const declared = decl.ret === null ? null : T.substitute(sig.ret, new Map(), typeEnv);
+    this.instantiations.push(at);
+    this.active.push(decl);
+    let body: Type;
+    try {
+      body = this.checkBodyIn(decl, m, params, declared, typeEnv);
+    } finally {
+      this.active.pop();
+      this.instantiations.pop();
+    }
+    const ret = declared ?? strong(body);
+    memo.set(key, ret);
+    return ret;
   }
 
   private gradCall(e: Extract<A.Expr, { kind: 'call' }>, maker: Extract<A.Expr, { kind: 'call' }>, withValue: boolean, scope: Scope | null, ctx: Ctx): Type {
@@ -730,17 +789,18 @@ export class Checker {
       }
       if (target?.kind !== 'fn') return this.report(f.value.span, 'tree.map needs a function: a name or fn(…) = …');
       const sig = this.signature(target.decl, target.module);
-      const pseudo = leaves.map((t) => ({ name: null, value: { kind: 'var', name: '', span: f.value.span } as A.Expr, t }));
-      const pairs: [S.Size, S.Size, string][] = [];
       if (sig.params.length !== leaves.length) return this.report(f.value.span, `'${fname}' takes ${sig.params.length} argument(s), but tree.map passes ${leaves.length}`);
+      const pairs: [S.Size, S.Size, string][] = [];
+      const typeEnv = new Map<string, Type>();
       for (let i = 0; i < leaves.length; i++) {
-        const r = collectDims(sig.params[i]!.type, pseudo[i]!.t, sig.params[i]!.name);
+        const r = collectDims(sig.params[i]!.type, leaves[i]!, sig.params[i]!.name, typeEnv);
         if ('message' in r) return this.report(f.value.span, `at ${path || 'the root'}: ${r.message}`);
         pairs.push(...r.pairs);
       }
       const solved = solve(pairs, new Set(sig.sizeParams));
       if (!solved.ok) return this.report(f.value.span, `at ${path || 'the root'}: ${solved.message}`);
-      return T.substitute(sig.ret, solved.env);
+      const ret = sig.typeParams.length > 0 ? this.instance(target.decl, target.module, sig, typeEnv, f.value.span) : sig.ret;
+      return T.substitute(ret, solved.env);
     };
     const walk = (ts: Type[], path: string): Type => {
       const first = ts[0]!;
@@ -786,7 +846,7 @@ export class Checker {
         const vt = this.expr(st.value, scope, ctx);
         let type = strong(vt);
         if (st.type) {
-          type = this.resolveType(st.type, ctx.sizes, ctx.module);
+          type = this.resolveType(st.type, ctx.sizes, ctx.module, ctx.typeVars);
           if (!fits(vt, type)) this.report(st.value.span, `'${st.name.name}' is declared ${T.show(type)}, but its value is ${T.show(vt)}`);
         }
         return bind(scope, st.name.name, { kind: 'value', type, span: st.name.span, mutable: true, static: null });
@@ -896,4 +956,18 @@ function returns(stmts: readonly A.Stmt[]): boolean {
   if (last === undefined) return false;
   if (last.kind === 'return') return true;
   return last.kind === 'if' && last.else !== null && returns(last.then) && returns(last.else);
+}
+
+/** Whether a type annotation mentions a name (a type parameter) anywhere. */
+function mentions(t: A.TypeExpr, name: string): boolean {
+  switch (t.kind) {
+    case 'named':
+      return t.name === name;
+    case 'tuple':
+      return t.items.some((x) => mentions(x, name));
+    case 'record':
+      return t.fields.some((f) => mentions(f.type, name));
+    default:
+      return false;
+  }
 }

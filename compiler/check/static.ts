@@ -5,8 +5,38 @@ import type { Expr } from '../syntax/ast.ts';
 import type { Static } from '../builtins/builtin.ts';
 import * as S from './size.ts';
 import { lookup, type Scope } from './scope.ts';
+import type { Type } from './types.ts';
 
-export function staticValue(e: Expr, scope: Scope | null): Static | null {
+/** A comparison of two static values, when it is decided: constant sizes, strings, booleans. */
+function compare(op: string, l: Static, r: Static): boolean | null {
+  if (op === 'and' || op === 'or') return l.kind === 'bool' && r.kind === 'bool' ? (op === 'and' ? l.value && r.value : l.value || r.value) : null;
+  let a: number | string | boolean;
+  let b: number | string | boolean;
+  if (l.kind === 'size' && r.kind === 'size') {
+    const x = S.constValue(l.size);
+    const y = S.constValue(r.size);
+    if (x === null || y === null) return S.equal(l.size, r.size) && (op === '==' || op === '<=' || op === '>=') ? true : null;
+    [a, b] = [x, y];
+  } else if ((l.kind === 'str' && r.kind === 'str') || (l.kind === 'bool' && r.kind === 'bool')) [a, b] = [l.value, r.value];
+  else return null;
+  switch (op) {
+    case '==': return a === b;
+    case '!=': return a !== b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    default: return null;
+  }
+}
+
+/**
+ * `typeOf` gives the checked type of a subexpression, for `rank(x)`; comparisons of constant
+ * sizes, of strings and of booleans are static too, so `if rank(w) == 2 then … else …` and
+ * `if scale == "original" then … else …` pick their branch when compiling.
+ */
+export function staticValue(e: Expr, scope: Scope | null, typeOf: (e: Expr) => Type | undefined = () => undefined): Static | null {
+  const recur = (x: Expr) => staticValue(x, scope, typeOf);
   switch (e.kind) {
     case 'num':
       return e.isFloat || !Number.isSafeInteger(e.value) ? null : { kind: 'size', size: S.constant(e.value) };
@@ -20,18 +50,28 @@ export function staticValue(e: Expr, scope: Scope | null): Static | null {
       return b?.kind === 'value' ? b.static : null;
     }
     case 'unary': {
-      const a = staticValue(e.arg, scope);
+      const a = recur(e.arg);
+      if (e.op === 'not' && a?.kind === 'bool') return { kind: 'bool', value: !a.value };
       return e.op === '-' && a?.kind === 'size' ? { kind: 'size', size: S.neg(a.size) } : null;
     }
     case 'binary': {
+      const l = recur(e.left);
+      const r = recur(e.right);
+      if (l === null || r === null) return null;
       const op = e.op === '+' ? S.add : e.op === '-' ? S.sub : e.op === '*' ? S.mul : null;
-      const l = staticValue(e.left, scope);
-      const r = staticValue(e.right, scope);
-      return op && l?.kind === 'size' && r?.kind === 'size' ? { kind: 'size', size: op(l.size, r.size) } : null;
+      if (op && l.kind === 'size' && r.kind === 'size') return { kind: 'size', size: op(l.size, r.size) };
+      const cmp = compare(e.op, l, r);
+      return cmp === null ? null : { kind: 'bool', value: cmp };
     }
     case 'array': {
-      const items = e.items.map((i) => staticValue(i, scope));
+      const items = e.items.map(recur);
       return items.every((i) => i !== null) ? { kind: 'list', items: items as Static[] } : null;
+    }
+    case 'call': {
+      const arg = e.args[0]?.value;
+      if (e.callee.kind !== 'var' || e.callee.name !== 'rank' || lookup(scope, 'rank') !== undefined || arg === undefined) return null;
+      const t = typeOf(arg);
+      return t?.kind === 'tensor' ? { kind: 'size', size: S.constant(t.shape.length) } : null;
     }
     default:
       return null;

@@ -20,6 +20,8 @@ export type Type =
   | { readonly kind: 'unit' }
   /** An opaque host value, such as a text dataset. */
   | { readonly kind: 'opaque'; readonly name: string }
+  /** A type parameter of a generic function (`[P: type]`), bound at each call. */
+  | { readonly kind: 'typevar'; readonly name: string }
   /** Stands for an expression whose error was already reported; never reported again. */
   | { readonly kind: 'error' };
 
@@ -54,6 +56,7 @@ export function show(t: Type): string {
     case 'record':
       return `{ ${t.fields.map((f) => `${f.name}: ${show(f.type)}`).join(', ')} }`;
     case 'opaque':
+    case 'typevar':
       return t.name;
     case 'error':
       return '<error>';
@@ -84,6 +87,8 @@ export function equal(a: Type, b: Type): boolean {
       );
     case 'opaque':
       return b.kind === 'opaque' && a.name === b.name;
+    case 'typevar':
+      return b.kind === 'typevar' && a.name === b.name;
     default:
       return a.kind === b.kind;
   }
@@ -102,15 +107,17 @@ export function containsError(t: Type): boolean {
   }
 }
 
-/** Applies a size substitution to every shape in a type. */
-export function substitute(t: Type, env: ReadonlyMap<string, S.Size>): Type {
+/** Applies a size substitution to every shape in a type, and a type substitution to its type variables. */
+export function substitute(t: Type, env: ReadonlyMap<string, S.Size>, types: ReadonlyMap<string, Type> = new Map()): Type {
   switch (t.kind) {
+    case 'typevar':
+      return types.get(t.name) ?? t;
     case 'tensor':
       return { ...t, shape: t.shape.map((d) => S.substitute(d, env)) };
     case 'tuple':
-      return tuple(t.items.map((x) => substitute(x, env)));
+      return tuple(t.items.map((x) => substitute(x, env, types)));
     case 'record':
-      return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name, type: substitute(f.type, env) })) };
+      return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name, type: substitute(f.type, env, types) })) };
     default:
       return t;
   }

@@ -9,9 +9,20 @@ export interface Mismatch {
   readonly message: string;
 }
 
-/** Pairs (callee size, caller size) that must be equal, or the first structural mismatch. */
-export function collectDims(param: Type, arg: Type, path = ''): { pairs: [S.Size, S.Size, string][] } | Mismatch {
+/**
+ * Pairs (callee size, caller size) that must be equal, or the first structural mismatch. A type
+ * variable of the callee is bound to the argument's type in `types` at its first occurrence.
+ */
+export function collectDims(param: Type, arg: Type, path = '', types: Map<string, Type> = new Map()): { pairs: [S.Size, S.Size, string][] } | Mismatch {
   if (arg.kind === 'error') return { pairs: [] };
+  if (param.kind === 'typevar') {
+    const bound = types.get(param.name);
+    if (bound === undefined) {
+      types.set(param.name, arg.kind === 'tensor' && arg.weak ? { kind: 'tensor', dtype: arg.dtype, shape: arg.shape } : arg);
+      return { pairs: [] };
+    }
+    return collectDims(bound, arg, path, types);
+  }
   const bad = (what: string): Mismatch => ({ path, message: `expected ${what} ${show(param)}, found ${show(arg)}` });
   switch (param.kind) {
     case 'tensor': {
@@ -26,7 +37,7 @@ export function collectDims(param: Type, arg: Type, path = ''): { pairs: [S.Size
       if (arg.kind !== 'tuple' || arg.items.length !== param.items.length) return bad('a tuple');
       const pairs: [S.Size, S.Size, string][] = [];
       for (let i = 0; i < param.items.length; i++) {
-        const r = collectDims(param.items[i]!, arg.items[i]!, `${path}.${i}`);
+        const r = collectDims(param.items[i]!, arg.items[i]!, `${path}.${i}`, types);
         if ('message' in r) return r;
         pairs.push(...r.pairs);
       }
@@ -38,7 +49,7 @@ export function collectDims(param: Type, arg: Type, path = ''): { pairs: [S.Size
       for (const f of param.fields) {
         const g = arg.fields.find((x) => x.name === f.name);
         if (g === undefined) return { path, message: `the record has no field '${f.name}' (expected ${show(param)}, found ${show(arg)})` };
-        const r = collectDims(f.type, g.type, `${path}.${f.name}`);
+        const r = collectDims(f.type, g.type, `${path}.${f.name}`, types);
         if ('message' in r) return r;
         pairs.push(...r.pairs);
       }

@@ -153,8 +153,21 @@ export class Lowerer {
       case 'bool':
       case 'str':
         return e.value;
-      case 'var':
-        return find(env, e.name)?.known;
+      case 'var': {
+        const entry = find(env, e.name);
+        return entry?.known ?? (entry?.lv.kind === 'str' ? entry.lv.value : undefined);
+      }
+      case 'call': {
+        // rank(x) is known from x's value (a generic function's body has one per instance, so the
+        // checker's record of x's type, which holds the last instance's, will not do).
+        const target = this.checker.targets.get(e);
+        const arg = e.args[0]?.value;
+        if (target?.kind !== 'builtin' || target.builtin.name !== 'rank' || arg === undefined) return undefined;
+        const v = arg.kind === 'var' ? find(env, arg.name)?.lv : undefined;
+        if (v?.kind === 'tensor') return this.b.type(v.id).shape.length;
+        const t = this.checker.types.get(arg);
+        return t?.kind === 'tensor' ? t.shape.length : undefined;
+      }
       case 'unary': {
         const a = this.known(e.arg, env);
         if (e.op === '-' && typeof a === 'number') return -a;
@@ -164,7 +177,9 @@ export class Lowerer {
       case 'binary': {
         const l = this.known(e.left, env);
         const r = this.known(e.right, env);
-        if (typeof l === 'boolean' && typeof r === 'boolean') return e.op === 'and' ? l && r : e.op === 'or' ? l || r : undefined;
+        if (typeof l === 'boolean' && typeof r === 'boolean')
+          return e.op === 'and' ? l && r : e.op === 'or' ? l || r : e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
+        if (typeof l === 'string' && typeof r === 'string') return e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
         if (typeof l !== 'number' || typeof r !== 'number') return undefined;
         const ints = Number.isInteger(l) && Number.isInteger(r) && e.left.kind !== 'num' ? true : isIntExpr(e);
         return knownBinary(e.op, l, r, ints);
@@ -199,8 +214,12 @@ export class Lowerer {
       }
       case 'unary':
         return this.builtin(e.op === '-' ? 'neg' : 'logical_not', [e.arg], e, env, m);
-      case 'binary':
+      case 'binary': {
+        // A decided comparison (of sizes, ranks or strings) is a constant; strings never reach the IR.
+        const k = this.known(e, env);
+        if (typeof k === 'boolean') return tensorLV(this.b.scalar(k ? 1 : 0, 'bool'));
         return this.builtin(BINARY[e.op], [e.left, e.right], e, env, m);
+      }
       case 'call':
         return this.callExpr(e, env, m);
       case 'index':

@@ -209,6 +209,7 @@ export const BUILTIN_LOWERING: Readonly<Record<string, Lower>> = {
     return t(b.add('transpose', [x], { perm }));
   },
   reshape: (b, a) => t(b.add('reshape', [id(a, 'x')], { shape: ints(a, 'shape') })),
+  rank: (b, a) => t(b.scalar(rankOf(b, id(a, 'x')), 'i32')),
   broadcast_to: (b, a) => t(b.broadcast(id(a, 'x'), ints(a, 'shape'))),
   concat: (b, a) => {
     const xs = tupleIds(a, 'xs');

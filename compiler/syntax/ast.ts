@@ -136,6 +136,8 @@ export interface FnDecl {
   readonly kind: 'fn';
   readonly name: Ident;
   readonly sizeParams: readonly Ident[];
+  /** Type parameters (`[P: type]`): the function is checked anew for each use, like a template. */
+  readonly typeParams: readonly Ident[];
   readonly params: readonly Param[];
   readonly ret: TypeExpr | null;
   readonly body: FnBody;
@@ -146,6 +148,8 @@ export interface TypeDecl {
   readonly kind: 'type';
   readonly name: Ident;
   readonly sizeParams: readonly Ident[];
+  /** Always empty when valid: the checker reports type parameters on an alias. */
+  readonly typeParams: readonly Ident[];
   readonly type: TypeExpr;
   readonly span: Span;
 }

@@ -427,14 +427,16 @@ class Formatter {
       case 'import':
         return ['import ', d.path.join('.'), d.alias ? [' as ', d.alias.name] : ''];
       case 'type':
-        return ['type ', d.name.name, this.sizeParams(d.sizeParams), ' = ', this.type(d.type)];
+        return ['type ', d.name.name, this.sizeParams(d.sizeParams, d.typeParams ?? []), ' = ', this.type(d.type)];
       case 'fn':
         return this.fn(d);
     }
   }
 
-  private sizeParams(ps: readonly A.Ident[]): string {
-    return ps.length === 0 ? '' : `[${ps.map((p) => p.name).join(', ')}]`;
+  /** `[n, m, P: type]`: size parameters, then type parameters (the AST keeps them apart). */
+  private sizeParams(sizes: readonly A.Ident[], types: readonly A.Ident[]): string {
+    const all = [...sizes.map((p) => p.name), ...types.map((p) => `${p.name}: type`)];
+    return all.length === 0 ? '' : `[${all.join(', ')}]`;
   }
 
   private fn(d: A.FnDecl): Doc {
@@ -446,7 +448,7 @@ class Formatter {
     const header = group(
       'fn ',
       d.name.name,
-      this.sizeParams(d.sizeParams),
+      this.sizeParams(d.sizeParams, d.typeParams ?? []),
       '(',
       params.length === 0 ? '' : [nest(softline, join([',', line], params)), softline],
       ')',

@@ -19,6 +19,11 @@ function ast<T>(n: ohm.Node): T {
 const list = <T>(n: ohm.Node): T[] => n.asIteration().children.map((c) => ast<T>(c));
 const opt = <T>(n: ohm.Node): T | null => (n.children.length === 0 ? null : ast<T>(n.children[0]!));
 
+interface SizeParam {
+  readonly id: A.Ident;
+  readonly type: boolean;
+}
+
 function binary(this: ohm.Node, l: ohm.Node, op: ohm.Node, r: ohm.Node): A.Expr {
   return {
     kind: 'binary',
@@ -44,20 +49,32 @@ const actions: ohm.ActionDict<unknown> = {
     return { kind: 'import', path: path.sourceString.split('.'), alias: alias.children.length ? ident(alias.children[0]!) : null, span: span(this) };
   },
   TypeDecl(_kw, name, sizes, _eq, type) {
-    return { kind: 'type', name: ident(name), sizeParams: opt<A.Ident[]>(sizes) ?? [], type: ast(type), span: span(this) };
+    const ps = opt<SizeParam[]>(sizes) ?? [];
+    return {
+      kind: 'type',
+      name: ident(name),
+      sizeParams: ps.filter((p) => !p.type).map((p) => p.id),
+      typeParams: ps.filter((p) => p.type).map((p) => p.id),
+      type: ast(type),
+      span: span(this),
+    };
   },
   FnDecl(_kw, name, sizes, _lp, params, _rp, ret, body) {
+    const ps = opt<SizeParam[]>(sizes) ?? [];
     return {
       kind: 'fn',
       name: ident(name),
-      sizeParams: opt<A.Ident[]>(sizes) ?? [],
+      sizeParams: ps.filter((p) => !p.type).map((p) => p.id),
+      typeParams: ps.filter((p) => p.type).map((p) => p.id),
       params: list<A.Param>(params),
       ret: opt<A.TypeExpr>(ret),
       body: ast(body),
       span: span(this),
     };
   },
-  SizeParams: (_l, names, _r) => names.asIteration().children.map(ident),
+  SizeParams: (_l, items, _r) => list<SizeParam>(items),
+  SizeParam_type: (name, _c, _kw) => ({ id: ident(name), type: true }),
+  SizeParam_size: (name) => ({ id: ident(name), type: false }),
   Param(name, _colon, type, _eq, dflt) {
     return { name: ident(name), type: opt(type), default: opt(dflt), span: span(this) };
   },

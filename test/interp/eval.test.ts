@@ -398,6 +398,8 @@ const CASES: Partial<Record<PrimName, Cases>> = {
       near(run([], (b) => b.add('rand_normal', [seedKey(b, 0)], { shape: [10] }))[0]!, [10], [
         -0.3721109, 0.26423115, -0.18252768, -0.7368197, -0.44030377, -0.1521442, -0.67135346, -0.5908641, 0.73168886, 0.5673026,
       ], 1e-6)],
+    ["normal(PRNGKey(0), (3,)) is JAX's [1.8160863, -0.48262316, 0.33988908]", () =>
+      near(run([], (b) => b.add('rand_normal', [seedKey(b, 0)], { shape: [3] }))[0]!, [3], [1.8160863, -0.48262316, 0.33988908], 1e-6)],
     ['the shape of the attribute; the same key gives the same numbers on two calls', () => {
       const build = (b: Builder): number => b.add('rand_normal', [b.add('rand_fold_in', [seedKey(b, 3), b.scalar(5, 'i32')])], { shape: [2, 3] });
       const [a] = run([], build);

@@ -11,6 +11,7 @@
 // when fast-check shrinks the list (dropping elements, lowering them toward 0) the program shrinks
 // too: fewer functions, shallower expressions, literals instead of computations.
 import fc from 'fast-check';
+import type * as A from '../../compiler/syntax/ast.ts';
 
 export interface ProgramOptions {
   /** Most pure functions (at least 1). */
@@ -890,4 +891,202 @@ export function commentsOf(text: string): string[] {
     }
   }
   return out;
+}
+
+// ---- mutations, for fuzzing ----
+
+/** Tokens of the language (and a few near misses), to build and mutate texts with. */
+export const TOKENS: readonly string[] = [
+  'fn', 'type', 'import', 'as', 'let', 'in', 'if', 'then', 'else', 'loop', 'for', 'do', 'and', 'or', 'not',
+  'true', 'false', 'with', 'var', 'return', 'f32', 'i32', 'bool', 'str',
+  'x', 'y', 'n', 'm', '_', 'main', 'sum', 'mean', 'exp', 'relu', 'transpose', 'zeros', 'print', 'tree.map',
+  'grad', 'value_and_grad', 'rand.normal', 'rand.key', 'print', 'reshape', 'axis', 'std.nn', 'w', 'b',
+  '0', '1', '2', '-1', '1.5', '1e-7', '4.7750', '99999999999999999999999', '"s"', '"a -- b"', '"\\n"', '"',
+  '(', ')', '[', ']', '{', '}', ',', ':', '.', '..', '=', '==', '!=', '<', '<=', '>', '>=', '+', '-', '*',
+  '/', '%', '**', '@', '->', '--', '-- c\n', '\n', ' ', '\t', '\\', ';', '#', '$', '\u00e9', '\u{1F642}',
+];
+
+/** One edit of a text; positions are taken modulo the text's length. */
+export type Mutation =
+  | { readonly op: 'deleteChar' | 'duplicateLine' | 'deleteLine' | 'deleteToken'; readonly at: number }
+  | { readonly op: 'insertChar' | 'replaceChar' | 'insertToken' | 'replaceToken'; readonly at: number; readonly piece: string }
+  | { readonly op: 'swapTokens'; readonly at: number; readonly other: number };
+
+/** Random single-character pieces: the language's punctuation, letters, digits, odd characters. */
+const charPiece = fc.oneof(
+  fc.constantFrom(...'()[]{},:.=<>+-*/%@"\\\n\t #;_'.split('')),
+  fc.constantFrom('a', 'z', 'n', 'x', '0', '1', '9', 'e', 'E'),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+);
+
+export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ op: fc.constantFrom('deleteChar', 'duplicateLine', 'deleteLine', 'deleteToken'), at: fc.nat() }),
+  fc.record({ op: fc.constantFrom('insertChar', 'replaceChar'), at: fc.nat(), piece: charPiece }),
+  fc.record({ op: fc.constantFrom('insertToken', 'replaceToken'), at: fc.nat(), piece: fc.constantFrom(...TOKENS) }),
+  fc.record({ op: fc.constant('swapTokens'), at: fc.nat(), other: fc.nat() }),
+);
+
+/** The text split into tokens (whitespace runs included), so that joining them gives it back. */
+export function tokenize(text: string): string[] {
+  const re = /--[^\n]*|"(?:\\.|[^"\\\n])*"?|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\.|->|==|!=|<=|>=|\*\*|\s+|[^]/gu;
+  return text.match(re) ?? [];
+}
+
+export function mutate(text: string, m: Mutation): string {
+  const at = (n: number) => (n === 0 ? 0 : m.at % n);
+  switch (m.op) {
+    case 'deleteChar': {
+      const i = at(text.length);
+      return text.slice(0, i) + text.slice(i + 1);
+    }
+    case 'insertChar':
+    case 'replaceChar': {
+      const i = at(text.length + 1);
+      return text.slice(0, i) + m.piece + text.slice(m.op === 'replaceChar' ? i + 1 : i);
+    }
+    case 'duplicateLine':
+    case 'deleteLine': {
+      const lines = text.split('\n');
+      const i = at(lines.length);
+      lines.splice(i, 1, ...(m.op === 'duplicateLine' ? [lines[i]!, lines[i]!] : []));
+      return lines.join('\n');
+    }
+    default: {
+      const toks = tokenize(text);
+      const solid = toks.flatMap((t, i) => (/^\s+$/.test(t) ? [] : [i]));
+      if (solid.length === 0) return m.op === 'insertToken' || m.op === 'replaceToken' ? m.piece + text : text;
+      const i = solid[at(solid.length)]!;
+      if (m.op === 'deleteToken') toks.splice(i, 1);
+      else if (m.op === 'insertToken') toks.splice(i, 0, m.piece, ' ');
+      else if (m.op === 'replaceToken') toks[i] = m.piece;
+      else if (m.op === 'swapTokens') {
+        const j = solid[m.other % solid.length]!;
+        [toks[i], toks[j]] = [toks[j]!, toks[i]!];
+      }
+      return toks.join('');
+    }
+  }
+}
+
+/** A text after a few random edits. */
+export function mutated(base: fc.Arbitrary<string>, maxEdits = 3): fc.Arbitrary<string> {
+  return fc
+    .tuple(base, fc.array(mutationArb, { minLength: 1, maxLength: maxEdits }))
+    .map(([text, ms]) => ms.reduce(mutate, text));
+}
+
+// ---- random syntax: every construct of the grammar, types ignored ----
+
+const NOWHERE: A.Span = { file: 'generated.mu', start: 0, end: 0 };
+const IDENTS = ['x', 'y', 'n', 'm', 'a', 'w', 'b', 'f', 'g', 'p', '_', 'e', 'e5', 'E', 'inx', 'then_', 'f32', 'i32', 'sum', 'exp', 'zeros', 'transpose', 'print', 'rand', 'tree', 'grad', 'axis', 'main'];
+const NUMBERS = ['0', '1', '2', '10', '007', '1.5', '0.25', '1e-7', '4.7750', '1E+2', '3e5', '99999999999999999999'];
+const BINARY_OPS: readonly A.BinaryOp[] = ['+', '-', '*', '/', '%', '**', '@', '==', '!=', '<', '<=', '>', '>=', 'and', 'or'];
+
+const identArb: fc.Arbitrary<A.Ident> = fc.constantFrom(...IDENTS).map((name) => ({ name, span: NOWHERE }));
+const idents = (min: number, max: number) => fc.array(identArb, { minLength: min, maxLength: max });
+const opt = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> => fc.option(arb, { nil: null });
+
+/** Programs covering the whole grammar: any nesting of any construct, mostly ill-typed. */
+export interface SyntaxArbitraries {
+  readonly program: fc.Arbitrary<A.Program>;
+  readonly expr: fc.Arbitrary<A.Expr>;
+}
+
+export function syntax(maxDepth = 4): SyntaxArbitraries {
+  const depthIdentifier = fc.createDepthIdentifier();
+  const choose = { depthSize: 'medium', maxDepth, depthIdentifier, withCrossShrink: true } as const;
+  const r = fc.letrec<{
+    size: A.SizeExpr;
+    type: A.TypeExpr;
+    pattern: A.Pattern;
+    expr: A.Expr;
+    stmt: A.Stmt;
+  }>((tie) => {
+    const expr = tie('expr');
+    const stmts = fc.array(tie('stmt'), { maxLength: 3, depthIdentifier });
+    const fields = (min: number) => fc.array(fc.record({ name: identArb, value: expr }), { minLength: min, maxLength: 3, depthIdentifier });
+    const exprs = (min: number, max: number) => fc.array(expr, { minLength: min, maxLength: max, depthIdentifier });
+    return {
+      size: fc.oneof(
+        choose,
+        fc.nat(20).map((value): A.SizeExpr => ({ kind: 'int', value, span: NOWHERE })),
+        identArb.map((i): A.SizeExpr => ({ kind: 'var', name: i.name, span: NOWHERE })),
+        fc.record({ kind: fc.constantFrom('add', 'sub', 'mul'), left: tie('size'), right: tie('size'), span: fc.constant(NOWHERE) }),
+      ),
+      type: fc.oneof(
+        choose,
+        fc.record({ kind: fc.constant('tensor'), dtype: fc.constantFrom('f32', 'i32', 'bool'), dims: fc.array(tie('size'), { maxLength: 3, depthIdentifier }), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('tuple'), items: fc.array(tie('type'), { maxLength: 3, depthIdentifier }), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('record'), fields: fc.array(fc.record({ name: identArb, type: tie('type') }), { maxLength: 3, depthIdentifier }), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('named'), name: fc.constantFrom('Layer', 'nn.Layer', 'T', 'str', 'f32x'), args: fc.array(tie('size'), { maxLength: 2, depthIdentifier }), span: fc.constant(NOWHERE) }),
+      ),
+      pattern: fc.oneof(
+        choose,
+        identArb.map((name): A.Pattern => ({ kind: 'name', name })),
+        fc.record({ kind: fc.constant('tuple'), items: fc.array(tie('pattern'), { maxLength: 3, depthIdentifier }), span: fc.constant(NOWHERE) }),
+      ),
+      expr: fc.oneof(
+        choose,
+        fc.constantFrom(...NUMBERS).map((text): A.Expr => ({ kind: 'num', value: Number(text), isFloat: /[.eE]/.test(text), text, span: NOWHERE })),
+        identArb.map((i): A.Expr => ({ kind: 'var', name: i.name, span: NOWHERE })),
+        fc.boolean().map((value): A.Expr => ({ kind: 'bool', value, span: NOWHERE })),
+        fc.string({ unit: 'binary', maxLength: 6 }).map((value): A.Expr => ({ kind: 'str', value, span: NOWHERE })),
+        fc.record({ kind: fc.constant('unary'), op: fc.constantFrom('-', 'not'), arg: expr, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('binary'), op: fc.constantFrom(...BINARY_OPS), left: expr, right: expr, opSpan: fc.constant(NOWHERE), span: fc.constant(NOWHERE) }),
+        fc.record({
+          kind: fc.constant('call'),
+          callee: expr,
+          args: fc.array(fc.record({ name: opt(identArb), value: expr }), { maxLength: 3, depthIdentifier }),
+          span: fc.constant(NOWHERE),
+        }),
+        fc.record({
+          kind: fc.constant('index'),
+          target: expr,
+          items: fc.array(
+            fc.oneof(
+              expr.map((index): A.IndexItem => ({ kind: 'at', index })),
+              fc.record({ kind: fc.constant('slice'), lo: opt(expr), hi: opt(expr), span: fc.constant(NOWHERE) }),
+            ),
+            { maxLength: 3, depthIdentifier },
+          ),
+          span: fc.constant(NOWHERE),
+        }),
+        fc.record({ kind: fc.constant('field'), target: expr, name: identArb, span: fc.constant(NOWHERE) }),
+        // A one-item tuple is unwritable: `(x)` is x.
+        fc.record({ kind: fc.constant('tuple'), items: fc.oneof(fc.constant([]), exprs(2, 3)), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('array'), items: exprs(0, 3), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('record'), fields: fields(0), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('update'), target: expr, fields: fields(1), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('let'), pattern: tie('pattern'), value: expr, body: expr, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('if'), cond: expr, then: expr, else: expr, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('loop'), pattern: tie('pattern'), init: expr, index: identArb, from: expr, to: expr, body: expr, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('lambda'), params: idents(0, 3), body: expr, span: fc.constant(NOWHERE) }),
+      ),
+      stmt: fc.oneof(
+        choose,
+        expr.map((e): A.Stmt => ({ kind: 'expr', expr: e, span: NOWHERE })),
+        fc.record({ kind: fc.constant('let'), pattern: tie('pattern'), value: expr, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('var'), name: identArb, type: opt(tie('type')), value: expr, span: fc.constant(NOWHERE) }),
+        fc.oneof(
+          fc.record({ kind: fc.constant('assign'), targets: idents(1, 1), tuple: fc.constant(false), value: expr, span: fc.constant(NOWHERE) }),
+          fc.record({ kind: fc.constant('assign'), targets: idents(1, 3), tuple: fc.constant(true), value: expr, span: fc.constant(NOWHERE) }),
+        ),
+        fc.record({ kind: fc.constant('for'), index: identArb, from: expr, to: expr, body: stmts, span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('if'), cond: expr, then: stmts, else: opt(stmts), span: fc.constant(NOWHERE) }),
+        fc.record({ kind: fc.constant('return'), value: expr, span: fc.constant(NOWHERE) }),
+      ),
+    };
+  });
+  const param: fc.Arbitrary<A.Param> = fc.record({ name: identArb, type: opt(r.type), default: opt(r.expr), span: fc.constant(NOWHERE) });
+  const body: fc.Arbitrary<A.FnBody> = fc.oneof(
+    r.expr.map((expr): A.FnBody => ({ kind: 'expr', expr })),
+    fc.array(r.stmt, { maxLength: 4 }).map((stmts): A.FnBody => ({ kind: 'block', stmts, span: NOWHERE })),
+  );
+  const decl: fc.Arbitrary<A.Decl> = fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('fn'), name: identArb, sizeParams: idents(0, 2), typeParams: fc.oneof(fc.constant([]), idents(1, 2)), params: fc.array(param, { maxLength: 3 }), ret: opt(r.type), body, span: fc.constant(NOWHERE) }), weight: 4 },
+    fc.record({ kind: fc.constant('type'), name: identArb, sizeParams: idents(0, 2), typeParams: fc.oneof(fc.constant([]), idents(0, 1)), type: r.type, span: fc.constant(NOWHERE) }),
+    fc.record({ kind: fc.constant('import'), path: fc.array(fc.constantFrom('std', 'nn', 'a', 'b'), { minLength: 1, maxLength: 3 }), alias: opt(identArb), span: fc.constant(NOWHERE) }),
+  );
+  const program = fc.array(decl, { minLength: 1, maxLength: 3 }).map((decls): A.Program => ({ file: NOWHERE.file, decls }));
+  return { program, expr: r.expr };
 }
