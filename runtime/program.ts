@@ -9,7 +9,7 @@ import { renderDiagnostic } from '../compiler/diag/render.ts';
 import type { Diagnostic } from '../compiler/diag/diagnostic.ts';
 import { lineCol } from '../compiler/diag/diagnostic.ts';
 import { Builder, printGraph, type Graph } from '../compiler/ir/graph.ts';
-import { extend, leaves, Lowerer, type Env } from '../compiler/ir/lower.ts';
+import { extend, leaves, LowerError, Lowerer, type Env } from '../compiler/ir/lower.ts';
 import { simplify } from '../compiler/transform/simplify.ts';
 import { BACKENDS, type Backend } from './backend.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
@@ -139,8 +139,12 @@ export class MuProgram {
       span: decl.span,
     };
     this.checked.checker.targets.set(call, { kind: 'fn', decl, module: this.module });
-    const out = new Lowerer(b, this.checked.checker).expr(call, env, this.module);
-    return simplify(b.graph(name, leaves(out)));
+    try {
+      const out = new Lowerer(b, this.checked.checker).expr(call, env, this.module);
+      return simplify(b.graph(name, leaves(out)));
+    } catch (err) {
+      throw this.runtimeError(err instanceof LowerError ? new RunError(err.span, err.message) : err);
+    }
   }
 
   private runtimeError(err: unknown): Error {

@@ -911,13 +911,20 @@ function strong(t: Type): Type {
 function fits(t: Type, want: Type): boolean {
   if (t.kind === 'tensor' && t.weak && want.kind === 'tensor')
     return T.sameShape(t.shape, want.shape) && (t.dtype === want.dtype || (t.dtype === 'i32' && want.dtype === 'f32'));
+  if (t.kind === 'tuple' && want.kind === 'tuple')
+    return t.items.length === want.items.length && t.items.every((x, i) => fits(x, want.items[i]!));
   return T.equal(t, want);
 }
 
-/** The common type of two branches, or null. */
+/** The common type of two branches, or null; literals adapt, inside tuples too. */
 function join(a: Type, b: Type): Type | null {
   if (a.kind === 'error') return b;
   if (b.kind === 'error') return a;
+  if (a.kind === 'tuple' && b.kind === 'tuple') {
+    if (a.items.length !== b.items.length) return null;
+    const items = a.items.map((x, i) => join(x, b.items[i]!));
+    return items.every((x) => x !== null) ? T.tuple(items as Type[]) : null;
+  }
   if (fits(a, b)) return b.kind === 'tensor' && b.weak && !(a.kind === 'tensor' && a.weak) ? a : b;
   if (fits(b, a)) return a;
   return null;

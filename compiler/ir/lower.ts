@@ -181,8 +181,9 @@ export class Lowerer {
           return e.op === 'and' ? l && r : e.op === 'or' ? l || r : e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
         if (typeof l === 'string' && typeof r === 'string') return e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
         if (typeof l !== 'number' || typeof r !== 'number') return undefined;
-        const ints = Number.isInteger(l) && Number.isInteger(r) && e.left.kind !== 'num' ? true : isIntExpr(e);
-        return knownBinary(e.op, l, r, ints);
+        // Integer arithmetic (floor division) exactly when the checker typed the expression i32.
+        const t = this.checker.types.get(e);
+        return knownBinary(e.op, l, r, t?.kind === 'tensor' && t.dtype === 'i32');
       }
       case 'array':
       case 'tuple': {
@@ -425,16 +426,14 @@ export class Lowerer {
     const k = this.known(e.cond, env);
     if (typeof k === 'boolean') return this.expr(k ? e.then : e.else, env, m);
     const c = (this.expr(e.cond, env, m) as { id: number }).id;
-    const a = this.expr(e.then, env, m);
-    const b = this.expr(e.else, env, m);
+    // A literal branch takes the other's dtype: both are cast to the type the checker gave the if.
+    const type = this.checker.types.get(e);
+    const a = this.castLike(this.expr(e.then, env, m), type);
+    const b = this.castLike(this.expr(e.else, env, m), type);
     const ids = leaves(a).map((x, i) => {
       const y = leaves(b)[i]!;
-      const shape = this.b.type(x).shape;
-      let [xx, yy] = [x, y];
-      if (this.b.type(x).dtype !== this.b.type(y).dtype) yy = this.b.add('cast', [y], { dtype: this.b.type(x).dtype });
-      yy = this.b.broadcast(yy, shape);
-      xx = this.b.broadcast(xx, shape);
-      return this.b.add('where', [this.b.broadcast(c, shape), xx, yy]);
+      const shape = this.b.type(x).shape.length >= this.b.type(y).shape.length ? this.b.type(x).shape : this.b.type(y).shape;
+      return this.b.add('where', [this.b.broadcast(c, shape), this.b.broadcast(x, shape), this.b.broadcast(y, shape)]);
     });
     return rebuild(a, ids);
   }
@@ -472,13 +471,6 @@ const BINARY: Record<A.BinaryOp, string> = {
 };
 
 const opt = (known: Known | undefined): { known?: Known } => (known === undefined ? {} : { known });
-
-function isIntExpr(e: A.Expr): boolean {
-  if (e.kind === 'num') return !e.isFloat;
-  if (e.kind === 'binary') return isIntExpr(e.left) && isIntExpr(e.right);
-  if (e.kind === 'unary') return isIntExpr(e.arg);
-  return e.kind === 'var';
-}
 
 function knownBinary(op: A.BinaryOp, l: number, r: number, ints: boolean): Known | undefined {
   switch (op) {

@@ -228,7 +228,14 @@ export const BUILTIN_LOWERING: Readonly<Record<string, Lower>> = {
     const r = rankOf(b, x);
     const before = [...Array(r)].map((_, i) => (i === ax ? (a.known('before') as number) : 0));
     const after = [...Array(r)].map((_, i) => (i === ax ? (a.known('after') as number) : 0));
-    return t(b.add('pad', [x], { before, after, value: (a.known('value') as number | undefined) ?? 0 }));
+    const known = a.known('value');
+    if (!a.has('value') || typeof known === 'number') return t(b.add('pad', [x], { before, after, value: (known as number | undefined) ?? 0 }));
+    // A value known only when running: pad with zeros, then fill the border through a mask.
+    const padded = b.add('pad', [x], { before, after, value: 0 });
+    const type = b.type(padded);
+    const border = b.add('pad', [b.constant(0, { dtype: 'bool', shape: b.type(x).shape })], { before, after, value: 1 });
+    const v = b.broadcast(castTo(b, id(a, 'value'), type.dtype), type.shape);
+    return t(b.add('where', [border, v, padded]));
   },
   expand_dims: (b, a) => {
     const x = id(a, 'x');

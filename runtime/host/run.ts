@@ -60,6 +60,7 @@ interface Compiled {
 
 export class HostRunner {
   private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
+  private readonly callCache = new WeakMap<A.FnDecl, Map<string, Compiled>>();
   private readonly pureMemo = new WeakMap<A.Expr, boolean>();
   private readonly effects: EffectContext;
 
@@ -72,6 +73,7 @@ export class HostRunner {
 
   /** Runs a host function with its arguments bound by parameter name. */
   async runFn(decl: A.FnDecl, module: Module, args: ReadonlyMap<string, HostValue>, at: A.Span = decl.span): Promise<HostValue> {
+    if (decl.body.kind === 'expr') return this.computeCall(decl, module, args, at);
     let env: HostEnv | null = null;
     for (const [k, v] of this.sizes(decl, module, args, at)) env = bindHost(env, k, { value: hostTensor({ dtype: 'i32', shape: [], data: Int32Array.of(v) }), known: v });
     for (const p of decl.params) {
@@ -79,7 +81,6 @@ export class HostRunner {
       if (v !== undefined) env = bindHost(env, p.name.name, { value: v });
       else if (p.default) env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module) });
     }
-    if (decl.body.kind === 'expr') return this.expr(decl.body.expr, env, module);
     try {
       await this.block(decl.body.stmts, env, module);
     } catch (e) {
@@ -254,15 +255,50 @@ export class HostRunner {
       compiled = this.lower(e, used, m);
       byKey.set(key, compiled);
     }
+    return this.execute(compiled, inputs, e.span);
+  }
+
+  /** A pure function applied to host values: one graph per argument types, as `lowerFunction`. */
+  private async computeCall(decl: A.FnDecl, module: Module, args: ReadonlyMap<string, HostValue>, at: A.Span): Promise<HostValue> {
+    const named = [...args].sort(([a], [b]) => (a < b ? -1 : 1));
+    // Sizes given by keyword (`n = 4`) are compile-time values: part of the key, not inputs.
+    const sizeParams = this.checker.signature(decl, module).sizeParams;
+    const sizeOf = (n: string, v: HostValue) => (sizeParams.includes(n) && v.kind === 'tensor' ? Number(v.value.data[0]) : undefined);
+    const key = named.map(([n, v]) => `${n}:${signature(v)}=${sizeOf(n, v) ?? ''}`).join(';');
+    let byKey = this.callCache.get(decl);
+    if (!byKey) this.callCache.set(decl, (byKey = new Map()));
+    let compiled = byKey.get(key);
+    if (!compiled) {
+      const b = new Builder();
+      let index = 0;
+      const lvArgs = new Map(
+        named.map(([n, v]) => {
+          const size = sizeOf(n, v);
+          return [n, size === undefined ? { lv: toLV(v, (t) => b.input(t, index++, n)) } : { lv: { kind: 'unit' } as LV, known: size }];
+        }),
+      );
+      try {
+        const output = new Lowerer(b, this.checker).call(decl, module, lvArgs, at);
+        compiled = { graph: simplify(b.graph(decl.name.name, leaves(output))), output };
+      } catch (err) {
+        if (err instanceof LowerError) throw new RunError(err.span, err.message);
+        throw err;
+      }
+      byKey.set(key, compiled);
+    }
+    return this.execute(compiled, named.flatMap(([n, v]) => (sizeOf(n, v) === undefined ? tensorsOf(v) : [])), at);
+  }
+
+  private async execute(compiled: Compiled, inputs: readonly Tensor[], at: A.Span): Promise<HostValue> {
     let outputs: Tensor[];
     try {
       outputs = await this.opts.backend.run(compiled.graph, inputs);
     } catch (err) {
-      throw new RunError(e.span, err instanceof Error ? err.message : String(err));
+      throw new RunError(at, err instanceof Error ? err.message : String(err));
     }
     if (this.opts.checkNan) {
       const bad = outputs.find((t) => t.dtype === 'f32' && t.data.some((x) => !Number.isFinite(x)));
-      if (bad) throw new RunError(e.span, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);
+      if (bad) throw new RunError(at, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);
     }
     return toHost(compiled.output, compiled.graph.outputs, outputs);
   }

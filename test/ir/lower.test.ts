@@ -319,7 +319,7 @@ describe('values through program.call', () => {
     expect(t(await call('scale_default', 1))).toEqual(['f32', [], [2.5]]); // 1·2 + 0.5
     expect(t(await call('scale_pos', 1))).toEqual(['f32', [], [3.5]]); // 1·3 + 0.5
     expect(t(await call('scale_kw', 1))).toEqual(['f32', [], [3]]); // 1·2 + 1
-    // A default that is a loop's trip count (called from .mu: see the report about program.call).
+    // A default that is a loop's trip count.
     expect(t(await call('steps_default', 1))).toEqual(['f32', [], [8]]); // 2³, k = 3 by default
     expect(t(await call('steps_two', 1))).toEqual(['f32', [], [4]]); // 2²
   });
@@ -341,5 +341,47 @@ describe('values through program.call', () => {
     expect(a[1]).toEqual([2, 2]);
     expect(a[2]).toEqual(b[2]);
     expect(new Set(a[2]).size).toBe(4);
+  });
+});
+
+describe('regressions', () => {
+  const program = compile(
+    [
+      'fn c2(x: f32) -> f32 = if x > 1.0 then 1 else x',
+      'fn one() -> f32 = 1',
+      'fn h3() -> f32 = let a = 7.0 in if a / 2.0 > 3.4 then 1.0 else 0.0',
+      'fn h4() -> i32 = 7 / 2',
+      'fn pv3(x: f32[2], v: f32) -> f32[4] = pad(x, 1, 1, value = v)',
+      'fn steps(x: f32, k: i32 = 3) -> f32 = loop y = x for _ in 0..k do y * 2.0',
+      'fn tup(x: f32) -> (f32, f32) = if x > 0.0 then (x, 1) else (2, x)',
+    ].join('\n'),
+    { file: 'regressions.mu' },
+  );
+
+  it('an integer literal in one branch of an if takes the f32 of the other', async () => {
+    expect(t(await program.call('c2', 0.5))).toEqual(['f32', [], [0.5]]);
+    expect(t(await program.call('c2', 2))).toEqual(['f32', [], [1]]);
+  });
+
+  it('a pure function called from the API returns its declared dtype', async () => {
+    expect(t(await program.call('one'))).toEqual(['f32', [], [1]]);
+  });
+
+  it('compile-time arithmetic divides f32 exactly and i32 by floor', async () => {
+    expect(t(await program.call('h3'))).toEqual(['f32', [], [1]]);
+    expect(t(await program.call('h4'))).toEqual(['i32', [], [3]]);
+  });
+
+  it('pads with a value known only when running', async () => {
+    expect(t(await program.call('pv3', f32([2], [1, 2]), 5))).toEqual(['f32', [4], [5, 1, 2, 5]]);
+  });
+
+  it('unrolls a loop whose trip count is a default argument, from the API too', async () => {
+    expect(t(await program.call('steps', 1))).toEqual(['f32', [], [8]]);
+  });
+
+  it('lets literals adapt inside the tuples of two branches', async () => {
+    const [a, b] = (await program.call('tup', -1)) as [Value, Value];
+    expect([t(a), t(b)]).toEqual([['f32', [], [2]], ['f32', [], [-1]]]);
   });
 });

@@ -91,7 +91,13 @@ function typeText(t: GType): string {
 }
 
 function substitute(t: GType, env: ReadonlyMap<string, Dim>): GType {
-  const dim = (d: Dim) => env.get(d) ?? d;
+  // Inside arithmetic (`2 * n`) a replacement that is itself arithmetic gets parentheses.
+  const dim = (d: Dim) =>
+    env.get(d) ??
+    d.replace(/[A-Za-z_]\w*/g, (v) => {
+      const x = env.get(v) ?? v;
+      return / /.test(x) ? `(${x})` : x;
+    });
   switch (t.k) {
     case 'tensor':
       return tensor(t.dtype, t.shape.map(dim));
@@ -333,8 +339,10 @@ class Generator {
   }
 
   /** A random type over the dimensions of `env`; `nest` bounds tuples and records inside. */
-  private randType(env: Env, nest = 1): GType {
-    const shape = (): Dim[] => Array.from({ length: this.c.int(4) }, () => this.c.pick(env.dims));
+  /** `arithmetic`: dimensions may be size arithmetic, as in a parameter `x: f32[n + 1, 2 * m]`. */
+  private randType(env: Env, nest = 1, arithmetic = false): GType {
+    const dim = () => (arithmetic && this.c.oneIn(4) ? this.hiddenDim(env) : this.c.pick(env.dims));
+    const shape = (): Dim[] => Array.from({ length: this.c.int(4) }, dim);
     switch (this.c.int(10)) {
       case 6:
         return tensor('i32', shape());
@@ -370,7 +378,7 @@ class Generator {
     let env = env0;
     for (let i = 0; i < nParams; i++) {
       const pname = this.fresh('x');
-      const type = this.randType(env0);
+      const type = this.randType(env0, 1, true);
       // A default for a trailing scalar or vector parameter now and then.
       const optional = i > 0 && type.k === 'tensor' && type.dtype === 'f32' && type.shape.length <= 1 && this.c.oneIn(3);
       const dflt = optional ? ` = ${this.literal(env0, type).s}` : '';
@@ -455,6 +463,8 @@ class Generator {
       if (t.dtype === 'i32') out.push(...this.intProductions(env, t.shape, d));
       if (t.dtype === 'bool') out.push(...this.boolProductions(env, t.shape, d));
       out.push(...this.tensorProductions(env, t.dtype, t.shape, d));
+      out.push(...this.sizeArithmetic(env, t.dtype, t.shape, d));
+      out.push(...this.indexProductions(env, t.dtype, t.shape, d));
     }
     return out;
   }
@@ -509,11 +519,11 @@ class Generator {
       .filter((x) => x !== null);
     if (candidates.length === 0) return null;
     const { f, sub } = this.c.pick(candidates);
-    for (const s of f.sizes) if (!sub.has(s)) sub.set(s, this.c.pick(env.dims));
+    for (const s of f.sizes) if (!sub.has(s)) sub.set(s, this.hiddenDim(env));
     // Known checker bug (reported): size inference confuses a caller's size variable with the
     // callee's size variable of the same name, so `g[n, k]` called with k := n (the caller's n)
     // and n := 2 is rejected. Only calls where such a shared name maps to itself are generated.
-    for (const v of sub.values()) if (f.sizes.includes(v) && sub.get(v) !== v) return null;
+    for (const v of sub.values()) for (const name of v.match(/[A-Za-z_]\w*/g) ?? []) if (f.sizes.includes(name) && sub.get(name) !== name) return null;
     return this.callWith(env, f, sub, d);
   }
 
@@ -527,7 +537,12 @@ class Generator {
     f.params.forEach((p, i) => {
       if (i >= nPositional && p.optional && this.c.oneIn(2)) return;
       const arg = this.expr(env, substitute(p.type, sub), d).s;
-      for (const x of dimsOf(p.type)) bound.add(x);
+      // The checker infers a size from a dimension that is the size alone or arithmetic on it
+      // alone (`n + 1`, `2 * n`); others are passed by keyword.
+      for (const x of dimsOf(p.type)) {
+        const vars = new Set(x.match(/[A-Za-z_]\w*/g) ?? []);
+        if (vars.size === 1) bound.add([...vars][0]!);
+      }
       if (i < nPositional) positional.push(arg);
       else keyword.push(`${p.name} = ${arg}`);
     });
@@ -576,7 +591,7 @@ class Generator {
     return [
       // x[0], x[i] on a tensor with one more leading axis
       () => {
-        const src = this.expr(env, tensor(dtype, [this.c.pick(env.dims), ...shape]), d);
+        const src = this.expr(env, tensor(dtype, [this.hiddenDim(env), ...shape]), d);
         const dyn = env.vars.filter((v) => v.dynamicIndex && v.type.k === 'tensor' && v.type.dtype === 'i32' && v.type.shape.length === 0).map((v) => v.name);
         return code(`${this.wrap(src, POSTFIX)}[${this.c.pick(['0', '-1', ...dyn])}]`, POSTFIX);
       },
@@ -623,6 +638,97 @@ class Generator {
     ];
   }
 
+  /**
+   * A dimension for an axis that the expression being built removes (a reduced axis, an indexed
+   * one, the inner size of a product): a dimension of the scope or, now and then, arithmetic on
+   * size variables, which `concat`, `pad` and `reshape` then have to produce.
+   */
+  private hiddenDim(env: Env): Dim {
+    const vars = env.sizeVars;
+    if (vars.length === 0 || !this.c.oneIn(3)) return this.c.pick(env.dims);
+    const a = this.c.pick(vars);
+    switch (this.c.int(3)) {
+      case 0:
+        return `${a} + ${this.c.pick(['1', '2', '3'])}`;
+      case 1:
+        return `${a} + ${this.c.pick(vars)}`;
+      default:
+        return `2 * ${a}`;
+    }
+  }
+
+  /** Productions for a tensor with a dimension of size arithmetic (`n + 2`, `n + m`, `2 * n`). */
+  private sizeArithmetic(env: Env, dtype: DType, shape: readonly Dim[], d: number): (() => Code | null)[] {
+    const at = shape.findIndex((dim) => / [+*] /.test(dim));
+    if (at < 0) return [];
+    const dim = shape[at]!;
+    const withDims = (dims: readonly Dim[]) => tensor(dtype, [...shape.slice(0, at), ...dims, ...shape.slice(at + 1)]);
+    const out: (() => Code | null)[] = [];
+    const sum = /^(\w+) \+ (\w+)$/.exec(dim);
+    if (sum)
+      out.push(() =>
+        this.call('concat', [`(${this.expr(env, withDims([sum[1]!]), d).s}, ${this.expr(env, withDims([sum[2]!]), d).s})`, `axis = ${this.c.oneIn(2) ? at : at - shape.length}`]),
+      );
+    const plus = /^(\w+) \+ (\d+)$/.exec(dim);
+    if (plus) {
+      const c = Number(plus[2]);
+      const before = this.c.int(c + 1);
+      out.push(() => this.call('pad', [this.expr(env, withDims([plus[1]!]), d).s, String(before), String(c - before), `axis = ${at}`]));
+    }
+    const twice = /^2 \* (\w+)$/.exec(dim);
+    if (twice) out.push(() => this.call('reshape', [this.expr(env, withDims([twice[1]!, '2']), d).s, `[${shape.join(', ')}]`]));
+    return out;
+  }
+
+  /** Productions that move elements by index: gather, take_along_axis, topk, sort, argsort, scatter_add. */
+  private indexProductions(env: Env, dtype: DType, shape: readonly Dim[], d: number): (() => Code | null)[] {
+    const r = shape.length;
+    const idx = (s: readonly Dim[]) => this.expr(env, tensor('i32', s), d).s;
+    const out: (() => Code | null)[] = [
+      () => {
+        // gather(x, indices, axis = k): x's axis k is replaced by the shape of the indices
+        const k = this.c.int(r + 1);
+        const m = this.c.int(r - k + 1);
+        const x = tensor(dtype, [...shape.slice(0, k), this.hiddenDim(env), ...shape.slice(k + m)]);
+        return this.call('gather', [this.expr(env, x, d).s, idx(shape.slice(k, k + m)), ...(k === 0 && this.c.oneIn(2) ? [] : [`axis = ${k}`])]);
+      },
+      () => {
+        if (r === 0) return null;
+        const k = this.c.int(r);
+        const x = tensor(dtype, shape.map((dim, i) => (i === k ? this.hiddenDim(env) : dim)));
+        return this.call('take_along_axis', [this.expr(env, x, d).s, idx(shape), `axis = ${k}`]);
+      },
+    ];
+    if (dtype === 'bool') return out;
+    out.push(
+      () => {
+        if (r === 0) return null;
+        // the k largest along the last axis: k is this shape's last dimension
+        const k = shape[r - 1]!;
+        const n = /^\d+$/.test(k) ? k : this.hiddenDim(env);
+        const x = this.expr(env, tensor(dtype, [...shape.slice(0, -1), n]), d);
+        const [v, i] = [this.fresh('v'), this.fresh('v')];
+        return code(`let (${v}, ${i}) = topk(${x.s}, ${k}) in ${v}`, LET);
+      },
+      () => {
+        if (r === 0) return null;
+        const args = [this.expr(env, tensor(dtype, shape), d).s];
+        if (this.c.oneIn(2)) args.push(`axis = ${this.c.int(r)}`);
+        if (this.c.oneIn(2)) args.push(`descending = ${this.c.pick(['true', 'false'])}`);
+        return this.call('sort', args);
+      },
+      () => {
+        if (r === 0) return null;
+        // scatter_add(target, indices, updates, axis = k)
+        const k = this.c.int(r);
+        const mid = Array.from({ length: this.c.int(3) }, () => this.c.pick(env.dims));
+        const updates = tensor(dtype, [...shape.slice(0, k), ...mid, ...shape.slice(k + 1)]);
+        return this.call('scatter_add', [this.expr(env, tensor(dtype, shape), d).s, idx(mid), this.expr(env, updates, d).s, `axis = ${k}`]);
+      },
+    );
+    return out;
+  }
+
   /** A shape that broadcasts to `shape` without changing it: a suffix, some axes set to 1. */
   private broadcastable(shape: readonly Dim[]): Dim[] {
     return shape.slice(this.c.int(shape.length + 1)).map((dim) => (this.c.oneIn(4) ? '1' : dim));
@@ -665,7 +771,7 @@ class Generator {
       },
       // matrix products
       () => {
-        const j = this.c.pick(env.dims);
+        const j = this.hiddenDim(env);
         let a: Dim[];
         let b: Dim[];
         if (r === 0) [a, b] = [[j], [j]];
@@ -700,7 +806,7 @@ class Generator {
     const fn = this.c.pick(fns);
     const one = shape.indexOf('1');
     if (one >= 0 && this.c.oneIn(3)) {
-      const src = shape.map((dim, i) => (i === one ? this.c.pick(env.dims) : dim));
+      const src = shape.map((dim, i) => (i === one ? this.hiddenDim(env) : dim));
       return this.call(fn, [this.expr(env, tensor(dtype, src), d).s, `axis = ${one}`, 'keepdims = true']);
     }
     if (this.c.oneIn(4)) {
@@ -708,13 +814,13 @@ class Generator {
       const a = this.c.int(r + 1);
       const b = a + 1 + this.c.int(r + 1 - a);
       const src = [...shape];
-      src.splice(a, 0, this.c.pick(env.dims));
-      src.splice(b, 0, this.c.pick(env.dims));
+      src.splice(a, 0, this.hiddenDim(env));
+      src.splice(b, 0, this.hiddenDim(env));
       return this.call(fn, [this.expr(env, tensor(dtype, src), d).s, `axis = [${a}, ${b}]`]);
     }
     const k = this.c.int(r + 1);
     const src = [...shape];
-    src.splice(k, 0, this.c.pick(env.dims));
+    src.splice(k, 0, this.hiddenDim(env));
     const axis = this.c.oneIn(2) ? String(k) : String(k - (r + 1));
     return this.call(fn, [this.expr(env, tensor(dtype, src), d).s, this.c.oneIn(5) ? `axis = [${axis}]` : `axis = ${axis}`]);
   }
@@ -735,10 +841,11 @@ class Generator {
       () => {
         const k = this.c.int(r + 1);
         const src = [...shape];
-        src.splice(k, 0, this.c.pick(env.dims));
+        src.splice(k, 0, this.hiddenDim(env));
         return this.call('argmax', [this.expr(env, tensor('f32', src), d).s, `axis = ${this.c.oneIn(2) ? k : k - (r + 1)}`]);
       },
       () => this.call('i32', [this.expr(env, tensor(this.c.pick(['f32', 'bool'] as const), shape), d).s]),
+      () => (r === 0 ? null : this.call('argsort', [this.expr(env, tensor(this.c.pick(['f32', 'i32'] as const), shape), d).s])),
       () => this.reduction(env, 'i32', shape, d, ['sum', 'max', 'min']),
       () => (r === 0 && env.sizeVars.length > 0 ? this.binary(this.c.pick(['+', '*', '-']), code(this.c.pick(env.sizeVars), ATOM), code(this.c.pick(INTS), ATOM)) : null),
     ];
