@@ -23,6 +23,8 @@ program
     process.exitCode = guard(() => runCheck(files, { json: opts.json === true }));
   });
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 program
   .command('run')
   .description('check a .mu file, then run its main function')
@@ -30,11 +32,12 @@ program
   .addOption(new Option('--backend <name>', 'where tensors are computed').choices(Object.keys(BACKENDS)).default('interp'))
   .option('--check-nan', 'stop at the first NaN or infinity a computation produces')
   .option('--metrics <file>', 'append log_metrics records to this JSONL file')
-  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string }) => {
-    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics }));
+  .option('--arg <name=value>', "set a parameter of main (repeatable), as in --arg steps=100", collect, [])
+  .option('--resume', 'the same as --arg resume=true: continue from the last checkpoint')
+  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string; arg: string[]; resume?: boolean }) => {
+    const args = opts.resume ? [...opts.arg, 'resume=true'] : opts.arg;
+    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics, args }));
   });
-
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 program
   .command('build')

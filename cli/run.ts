@@ -6,6 +6,8 @@ export interface RunCliOptions {
   readonly backend: string;
   readonly checkNan: boolean;
   readonly metrics: string | undefined;
+  /** main's parameters, `name=value`. */
+  readonly args: readonly string[];
 }
 
 export async function runFile(file: string, opts: RunCliOptions): Promise<number> {
@@ -19,11 +21,24 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
       process.stderr.write(`muc: error: ${file} has no main function to run (declare fn main() { … })\n`);
       return 1;
     }
-    await program.main({ checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) });
+    const args: Record<string, string> = {};
+    for (const a of opts.args) {
+      const m = /^([A-Za-z_]\w*)=(.*)$/s.exec(a);
+      if (!m) {
+        process.stderr.write(`muc: error: --arg takes name=value, as in --arg steps=100; found '${a}'\n`);
+        return 1;
+      }
+      args[m[1]!] = m[2]!;
+    }
+    await program.main({ checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) }, args);
     return 0;
   } catch (err) {
     if (err instanceof CompileError || err instanceof MuRuntimeError) {
       process.stderr.write(err.message + '\n');
+      return 1;
+    }
+    if (err instanceof Error && /^(main has no parameter|--arg |main's parameter)/.test(err.message)) {
+      process.stderr.write(`muc: error: ${err.message}\n`);
       return 1;
     }
     throw err;

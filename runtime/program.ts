@@ -108,12 +108,25 @@ export class MuProgram {
       return fromHost(await runner.runFn(decl, this.module, bound));
     } catch (err) {
       throw this.runtimeError(err);
+    } finally {
+      runner.close();
     }
   }
 
-  /** Runs `main`, as `muc run` does. */
-  async main(opts: Partial<RunOptions> = {}): Promise<void> {
-    await this.callWith('main', {}, opts);
+  /** Runs `main`, as `muc run` does; `args` are its parameters as text (`muc run --arg steps=10`). */
+  async main(opts: Partial<RunOptions> = {}, args: Readonly<Record<string, string>> = {}): Promise<void> {
+    const decl = this.decl('main');
+    const sig = this.checked.checker.signature(decl, this.module);
+    const values: Record<string, Value> = {};
+    for (const [name, text] of Object.entries(args)) {
+      const p = sig.params.find((x) => x.name === name);
+      if (!p) {
+        const known = sig.params.map((x) => x.name);
+        throw new Error(`main has no parameter '${name}' (${known.length > 0 ? `its parameters: ${known.join(', ')}` : 'it takes none'})`);
+      }
+      values[name] = parseArg(name, text, p.type);
+    }
+    await this.callWith('main', values, opts);
   }
 
   /** The tensor IR of a function applied to arguments like these (only their types matter). */
@@ -205,3 +218,18 @@ function fromHost(v: HostValue): Value {
   }
 }
 
+
+/** A command-line value for a parameter of main: a scalar or a string. */
+function parseArg(name: string, text: string, type: T.Type): Value {
+  const bad = (what: string) => new Error(`--arg ${name}=${text}: expected ${what}`);
+  if (type.kind === 'str') return text;
+  if (type.kind !== 'tensor' || type.shape.length !== 0) throw new Error(`main's parameter '${name}' is ${T.show(type)}; only scalars and strings can be given on the command line`);
+  if (type.dtype === 'bool') {
+    if (text !== 'true' && text !== 'false') throw bad('true or false');
+    return text === 'true';
+  }
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw bad(`a number (${type.dtype})`);
+  if (type.dtype === 'i32' && !Number.isInteger(v)) throw bad('an integer (i32)');
+  return v;
+}

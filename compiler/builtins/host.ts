@@ -1,6 +1,6 @@
 // Builtins with effects; only host code (a function whose body is a { … } block) may call them.
 import * as S from '../check/size.ts';
-import { i32, show, STR, tuple, UNIT, type Type } from '../check/types.ts';
+import { bool, i32, show, STR, tuple, UNIT, type Type } from '../check/types.ts';
 import { need, requireDType, RuleError, staticSize, type Builtin } from './builtin.ts';
 
 /** A text corpus read as bytes, with a held-out tail for validation. */
@@ -30,7 +30,41 @@ function requireText(args: Parameters<Builtin['type']>[0]): void {
   if (a.type.kind !== 'opaque' || a.type.name !== 'Text') throw new RuleError(`${args.callee}: 'data' must be a Text (from text.open), found ${show(a.type)}`, a);
 }
 
+function requireScalars(args: Parameters<Builtin['type']>[0], name: string): void {
+  const m = need(args, name);
+  const ok = m.type.kind === 'record' && m.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 0);
+  if (!ok) throw new RuleError(`${args.callee}: ${name} must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
+}
+
 export const HOST: readonly Builtin[] = [
+  {
+    name: 'progress',
+    doc: 'draws a progress bar for step of total with the given scalar metrics; a `tokens` metric (tokens in this step) shows tokens/s',
+    effect: true,
+    params: [{ name: 'step' }, { name: 'total' }, { name: 'metrics' }],
+    type: (args) => {
+      requireDType(args, 'step', 'i32');
+      requireDType(args, 'total', 'i32');
+      requireScalars(args, 'metrics');
+      return UNIT;
+    },
+  },
+  {
+    name: 'file.exists', doc: 'whether a file exists', effect: true,
+    params: [{ name: 'path' }],
+    type: (args) => {
+      requireStr(args, 'path');
+      return bool();
+    },
+  },
+  {
+    name: 'fail', doc: 'stops the run with this message, as an error at the call', effect: true,
+    params: [{ name: 'message' }],
+    type: (args) => {
+      requireStr(args, 'message');
+      return UNIT;
+    },
+  },
   {
     name: 'text.open', doc: 'reads a file as byte tokens (0–255); the last `holdout` fraction is the validation split', effect: true,
     params: [{ name: 'path' }, { name: 'holdout', default: '0.1' }],
@@ -71,9 +105,7 @@ export const HOST: readonly Builtin[] = [
     name: 'log_metrics', doc: 'appends a record of scalar metrics to the run log (and the progress line)', effect: true,
     params: [{ name: 'metrics' }],
     type: (args) => {
-      const m = need(args, 'metrics');
-      const ok = m.type.kind === 'record' && m.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 0);
-      if (!ok) throw new RuleError(`log_metrics: metrics must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
+      requireScalars(args, 'metrics');
       return UNIT;
     },
   },

@@ -116,6 +116,10 @@ export const MATH: readonly Builtin[] = [
       return tensor(dtype, broadcastShapes(args, ['cond', 'a', 'b']));
     },
   },
+  {
+    name: 'is_finite', doc: 'true where x is neither NaN nor infinite', params: [{ name: 'x' }],
+    type: (args) => tensor('bool', requireFloat(args, 'x').shape),
+  },
   cast('f32'),
   cast('i32'),
   cast('bool'),

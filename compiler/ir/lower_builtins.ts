@@ -143,6 +143,11 @@ export const BUILTIN_LOWERING: Readonly<Record<string, Lower>> = {
   gt: elementwise('gt', ['a', 'b'], true), ge: elementwise('ge', ['a', 'b'], true),
   logical_and: elementwise('logical_and', ['a', 'b'], true), logical_or: elementwise('logical_or', ['a', 'b'], true),
   where: elementwise('where', ['cond', 'a', 'b']),
+  // x − x is 0 exactly when x is finite (NaN and ±∞ give NaN).
+  is_finite: (b, a) => {
+    const x = castTo(b, id(a, 'x'), 'f32');
+    return t(b.add('eq', [b.add('sub', [x, x]), b.constant(0, b.type(x))]));
+  },
   f32: (b, a) => t(castTo(b, id(a, 'x'), 'f32')),
   i32: (b, a) => t(castTo(b, id(a, 'x'), 'i32')),
   bool: (b, a) => t(castTo(b, id(a, 'x'), 'bool')),

@@ -4,11 +4,13 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
 import type { Type } from '../../compiler/check/types.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
+import { Progress } from './progress.ts';
 import { formatValue, hostTensor, UNIT, type HostValue } from './value.ts';
 
 export interface EffectContext {
   readonly print: (line: string) => void;
   readonly metricsFile: string | null;
+  readonly progress: Progress;
 }
 
 export interface EffectArgs {
@@ -100,7 +102,20 @@ function batch(text: Text, step: number, rows: number, context: number, split: s
   return { kind: 'tuple', items: [hostTensor({ dtype: 'i32', shape, data: x }), hostTensor({ dtype: 'i32', shape, data: y })] };
 }
 
+function scalars(v: HostValue | undefined): [string, number][] {
+  if (v?.kind !== 'record') throw new Error('expected a record of scalars');
+  return v.fields.map(([n, f]) => [n, f.kind === 'tensor' ? Number(f.value.data[0]) : NaN]);
+}
+
 export const EFFECTS: Readonly<Record<string, Effect>> = {
+  progress: async (a, ctx) => {
+    ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), scalars(a.get('metrics')));
+    return UNIT;
+  },
+  'file.exists': async (a) => hostTensor({ dtype: 'bool', shape: [], data: Uint8Array.of(existsSync(str(a.get('path'))) ? 1 : 0) }),
+  fail: async (a) => {
+    throw new Error(str(a.get('message')));
+  },
   'text.open': async (a) => {
     const path = str(a.get('path'));
     if (!existsSync(path)) throw new Error(`no such file: ${path}`);
@@ -124,11 +139,9 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     return UNIT;
   },
   log_metrics: async (a, ctx) => {
-    const m = a.get('metrics');
-    if (m?.kind !== 'record') throw new Error('log_metrics takes a record');
-    const entries = m.fields.map(([n, f]) => [n, f.kind === 'tensor' ? Number(f.value.data[0]) : null] as const);
+    const entries = scalars(a.get('metrics'));
     if (ctx.metricsFile) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(entries)) + '\n');
-    else ctx.print(entries.map(([n, v]) => `${n}=${formatValue(hostTensor({ dtype: 'f32', shape: [], data: Float32Array.of(v ?? NaN) }))}`).join(' '));
+    else ctx.print(entries.map(([n, v]) => `${n}=${formatValue(hostTensor({ dtype: 'f32', shape: [], data: Float32Array.of(v) }))}`).join(' '));
     return UNIT;
   },
   save: async (a) => {

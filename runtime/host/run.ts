@@ -13,6 +13,7 @@ import { simplify } from '../../compiler/transform/simplify.ts';
 import type { Backend } from '../backend.ts';
 import type { Tensor } from '../interp/ops/tensor.ts';
 import { EFFECTS, type EffectContext } from './effects.ts';
+import { Progress } from './progress.ts';
 import { formatValue, hostTensor, tensorsOf, UNIT, type HostValue } from './value.ts';
 
 /** A failure while running, at a place in the source: printed as one `file:line:col: error:` line. */
@@ -29,6 +30,8 @@ export interface RunOptions {
   readonly print?: (line: string) => void;
   /** Where log_metrics appends its JSON lines, if anywhere. */
   readonly metricsFile?: string;
+  /** Where the progress bar is drawn (stderr by default). */
+  readonly progressStream?: NodeJS.WritableStream;
 }
 
 interface Cell {
@@ -68,7 +71,11 @@ export class HostRunner {
     private readonly checker: Checker,
     private readonly opts: RunOptions,
   ) {
-    this.effects = { print: opts.print ?? ((l) => process.stdout.write(l + '\n')), metricsFile: opts.metricsFile ?? null };
+    this.effects = {
+      print: opts.print ?? ((l) => process.stdout.write(l + '\n')),
+      metricsFile: opts.metricsFile ?? null,
+      progress: new Progress(opts.progressStream),
+    };
   }
 
   /** Runs a host function with its arguments bound by parameter name. */
@@ -88,6 +95,11 @@ export class HostRunner {
       throw e;
     }
     return UNIT;
+  }
+
+  /** Ends what outlives a call: the progress bar. */
+  close(): void {
+    this.effects.progress.stop();
   }
 
   /** The function's size variables, from the shapes of its arguments. */

@@ -115,3 +115,37 @@ describe('muc build --emit ir', () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe('muc run: parameters of main, progress and failures', () => {
+  const src = [
+    'fn main(steps: i32 = 5, lr: f32 = 0.1, resume: bool = false, name: str = "x") {',
+    '  print("resume", resume, "steps", steps, "lr", lr, name)',
+    '  for s in 0..steps do { progress(s, steps, { loss: f32(s) * lr, tokens: 100 }) }',
+    '  print(file.exists("main.mu"), file.exists("nope.mu"), is_finite([1.0, log(0.0), log(-1.0)]))',
+    '  if steps > 3 then { fail("too many steps") }',
+    '}',
+    '',
+  ].join('\n');
+
+  it('sets parameters with --arg and --resume, and draws a progress bar on stderr', () => {
+    const path = file('main.mu', src);
+    const r = muc('run', path, '--arg', 'steps=3', '--resume', '--arg', 'name=hello');
+    expect(r.stdout).toBe('resume true steps 3 lr 0.1 hello\ntrue false [true, false, false]\n');
+    expect(r.stderr).toMatch(/3\/3 \| ETA 0s \| loss 0\.2 \| \d+ tok\/s/);
+    expect(r.code).toBe(0);
+  });
+
+  it('stops at fail() with its message at the call', () => {
+    const path = file('main.mu', src);
+    const r = muc('run', path);
+    expect(r.stderr).toContain(`${path}:5:23: error: too many steps\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('rejects an unknown parameter or a malformed value', () => {
+    const path = file('main.mu', src);
+    expect(muc('run', path, '--arg', 'stepz=3').stderr).toBe("muc: error: main has no parameter 'stepz' (its parameters: steps, lr, resume, name)\n");
+    expect(muc('run', path, '--arg', 'steps=1.5').stderr).toBe('muc: error: --arg steps=1.5: expected an integer (i32)\n');
+    expect(muc('run', path, '--arg', 'resume=yes').stderr).toBe('muc: error: --arg resume=yes: expected true or false\n');
+  });
+});
