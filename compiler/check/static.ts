@@ -19,6 +19,11 @@ function compare(op: string, l: Static, r: Static): boolean | null {
     [a, b] = [x, y];
   } else if ((l.kind === 'str' && r.kind === 'str') || (l.kind === 'bool' && r.kind === 'bool')) [a, b] = [l.value, r.value];
   else return null;
+  return compareValues(op, a, b);
+}
+
+/** A comparison operator applied to two numbers, strings or booleans; null for other operators. */
+export function compareValues(op: string, a: number | string | boolean, b: number | string | boolean): boolean | null {
   switch (op) {
     case '==': return a === b;
     case '!=': return a !== b;

@@ -9,6 +9,7 @@ import type { Module } from '../check/module.ts';
 import * as S from '../check/size.ts';
 import * as T from '../check/types.ts';
 import { collectDims, solve } from '../check/unify.ts';
+import { compareValues } from '../check/static.ts';
 import { vjp } from '../transform/grad.ts';
 import { Builder, type DType, type Graph, type TType } from './graph.ts';
 import { BUILTIN_LOWERING, type LowerArgs } from './lower_builtins.ts';
@@ -177,9 +178,8 @@ export class Lowerer {
       case 'binary': {
         const l = this.known(e.left, env);
         const r = this.known(e.right, env);
-        if (typeof l === 'boolean' && typeof r === 'boolean')
-          return e.op === 'and' ? l && r : e.op === 'or' ? l || r : e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
-        if (typeof l === 'string' && typeof r === 'string') return e.op === '==' ? l === r : e.op === '!=' ? l !== r : undefined;
+        if (typeof l === 'boolean' && typeof r === 'boolean') return e.op === 'and' ? l && r : e.op === 'or' ? l || r : compareValues(e.op, l, r) ?? undefined;
+        if (typeof l === 'string' && typeof r === 'string') return compareValues(e.op, l, r) ?? undefined;
         if (typeof l !== 'number' || typeof r !== 'number') return undefined;
         // Integer arithmetic (floor division) exactly when the checker typed the expression i32.
         const t = this.checker.types.get(e);
@@ -480,13 +480,7 @@ function knownBinary(op: A.BinaryOp, l: number, r: number, ints: boolean): Known
     case '/': return ints ? Math.floor(l / r) : l / r;
     case '%': return l - r * Math.floor(l / r);
     case '**': return l ** r;
-    case '==': return l === r;
-    case '!=': return l !== r;
-    case '<': return l < r;
-    case '<=': return l <= r;
-    case '>': return l > r;
-    case '>=': return l >= r;
-    default: return undefined;
+    default: return compareValues(op, l, r) ?? undefined;
   }
 }
 
