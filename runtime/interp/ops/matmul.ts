@@ -30,16 +30,27 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     const ao = offset(idx, aBatch);
     const bo = offset(idx, bBatch);
     const oo = bi * m * n;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let p = 0; p < k; p++) {
-          const x = a.data[ao + i * k + p];
-          const y = b.data[bo + p * n + j];
-          acc = isInt ? (acc + Math.imul(x, y)) | 0 : acc + x * y;
+    if (isInt) {
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc = (acc + Math.imul(a.data[ao + i * k + p], b.data[bo + p * n + j])) | 0;
+          out.data[oo + i * n + j] = acc;
         }
-        out.data[oo + i * n + j] = acc;
+      return;
+    }
+    // A row of float64 accumulators, filled p by p along contiguous rows of b: each element still
+    // sums its products in ascending p, exactly as the textbook loop, only faster.
+    const row = new Float64Array(n);
+    const [ad, bd, od] = [a.data, b.data, out.data];
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const x = ad[ao + i * k + p];
+        const bp = bo + p * n;
+        for (let j = 0; j < n; j++) row[j] += x * bd[bp + j];
       }
+      for (let j = 0; j < n; j++) od[oo + i * n + j] = row[j];
     }
   });
 
