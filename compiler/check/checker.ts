@@ -31,6 +31,8 @@ interface Ctx {
 export interface Sig {
   readonly sizeParams: readonly string[];
   readonly typeParams: readonly string[];
+  /** Parameters of type `fn`; with type parameters, they make the function generic. */
+  readonly fnParams: readonly string[];
   readonly params: readonly { readonly name: string; readonly type: Type; readonly optional: boolean; readonly span: A.Span }[];
   readonly ret: Type;
   readonly host: boolean;
@@ -42,7 +44,15 @@ export type CallTarget =
   | { readonly kind: 'builtin'; readonly builtin: Builtin }
   | { readonly kind: 'special'; readonly name: string }
   | { readonly kind: 'fn'; readonly decl: A.FnDecl; readonly module: Module }
-  | { readonly kind: 'grad' | 'value_and_grad'; readonly decl: A.FnDecl; readonly module: Module };
+  | { readonly kind: 'grad' | 'value_and_grad'; readonly decl: A.FnDecl; readonly module: Module }
+  /**
+   * A function parameter of the enclosing generic function: what it names differs per instance,
+   * so later stages look it up where they bound the parameter. `via` is how it is used.
+   */
+  | { readonly kind: 'local'; readonly name: string; readonly via: 'call' | 'grad' | 'value_and_grad' | 'map' | 'value' };
+
+/** What a function parameter is bound to at a call. */
+type FnArg = Extract<Binding, { kind: 'fn' | 'lambda' }>;
 
 export class Checker {
   readonly diagnostics: Diagnostic[] = [];
@@ -59,6 +69,7 @@ export class Checker {
   /** Calls between functions, to find recursion that goes through declared return types. */
   private readonly edges = new Map<A.FnDecl, { callee: A.FnDecl; span: A.Span }[]>();
   private readonly recursive = new Set<A.FnDecl>();
+  private readonly lambdaIds = new WeakMap<A.Expr, number>();
   /** Checked instances of generic functions, by their type arguments. */
   private readonly instances = new Map<A.FnDecl, Map<string, Type>>();
   /** The calls whose generic instances are being checked, innermost last. */
@@ -120,7 +131,7 @@ export class Checker {
     const memo = this.sigs.get(fn);
     if (memo === 'pending') {
       this.report(fn.name.span, `function '${fn.name.name}' is recursive (directly or through other functions); recursion is not supported`);
-      return { sizeParams: [], typeParams: [], params: [], ret: T.ERROR, host: false };
+      return { sizeParams: [], typeParams: [], fnParams: [], params: [], ret: T.ERROR, host: false };
     }
     if (memo) return memo;
     this.sigs.set(fn, 'pending');
@@ -142,15 +153,18 @@ export class Checker {
       return { name: p.name.name, type, optional: p.default !== null, span: p.span };
     });
     this.checkDuplicates([...fn.sizeParams, ...fn.typeParams, ...fn.params.map((p) => p.name)], 'parameter');
+    const fnParams = params.filter((p) => p.type.kind === 'fn').map((p) => p.name);
+    for (const p of fn.params)
+      if (p.type?.kind === 'fn' && p.default) this.report(p.default.span, `function parameter '${p.name.name}' cannot have a default`);
     let ret: Type;
     if (fn.ret) ret = this.resolveType(fn.ret, sizes, m, typeVars);
-    else if (fn.typeParams.length > 0) ret = T.ERROR; // inferred per instance
+    else if (fn.typeParams.length > 0 || fnParams.length > 0) ret = T.ERROR; // inferred per instance
     else if (fn.body.kind === 'expr') ret = strong(this.checkBody(fn, m, params, null));
     else ret = T.UNIT;
     for (const tp of fn.typeParams)
       if (!fn.params.some((p) => p.type !== null && mentions(p.type, tp.name)))
         this.report(tp.span, `type parameter '${tp.name}' must be the type of a parameter, or calls cannot infer it`);
-    const sig: Sig = { sizeParams: [...sizes], typeParams: fn.typeParams.map((p) => p.name), params, ret, host };
+    const sig: Sig = { sizeParams: [...sizes], typeParams: fn.typeParams.map((p) => p.name), fnParams, params, ret, host };
     this.sigs.set(fn, sig);
     return sig;
   }
@@ -158,7 +172,7 @@ export class Checker {
   private checkFn(fn: A.FnDecl, m: Module): void {
     const sig = this.signature(fn, m);
     // A generic function's body is checked for each use (see instance).
-    if (fn.typeParams.length > 0) return;
+    if (isGeneric(sig)) return;
     if (!this.checked.has(fn) && (fn.ret !== null || fn.body.kind === 'block')) this.checkBody(fn, m, sig.params, sig.ret);
   }
 
@@ -172,10 +186,21 @@ export class Checker {
     }
   }
 
-  private checkBodyIn(fn: A.FnDecl, m: Module, params: Sig['params'], ret: Type | null, typeVars: ReadonlyMap<string, Type> = new Map()): Type {
+  private checkBodyIn(
+    fn: A.FnDecl,
+    m: Module,
+    params: Sig['params'],
+    ret: Type | null,
+    typeVars: ReadonlyMap<string, Type> = new Map(),
+    fnArgs: ReadonlyMap<string, FnArg> = new Map(),
+  ): Type {
     let scope = this.fnScope(fn, m);
     const sizes = new Set(fn.sizeParams.map((p) => p.name));
-    for (const p of params) scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
+    for (const p of params) {
+      const f = fnArgs.get(p.name);
+      if (f) scope = bind(scope, p.name, f.kind === 'fn' ? { ...f, local: true } : f);
+      else scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
+    }
     if (fn.body.kind === 'block') {
       this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, typeVars });
       if (ret !== null && ret.kind !== 'unit' && !returns(fn.body.stmts))
@@ -212,6 +237,8 @@ export class Checker {
       case 'record':
         this.checkDuplicates(t.fields.map((f) => f.name), 'field');
         return { kind: 'record', fields: t.fields.map((f) => ({ name: f.name.name, type: this.resolveType(f.type, sizes, m, typeVars) })) };
+      case 'fn':
+        return { kind: 'fn' };
       case 'named': {
         const v = t.args.length === 0 ? typeVars.get(t.name) : undefined;
         return v ?? this.resolveNamed(t, sizes, m);
@@ -526,7 +553,9 @@ export class Checker {
     const name = dottedName(e.callee);
     if (name === null) return this.report(e.callee.span, 'only named functions can be called');
     const target = this.resolveCallee(name, scope);
-    if (target !== null && target.kind !== 'value') this.targets.set(e, target);
+    if (target?.kind === 'lambda' || (target?.kind === 'fn' && target.local)) this.targets.set(e, { kind: 'local', name, via: 'call' });
+    else if (target?.kind === 'fn') this.targets.set(e, { kind: 'fn', decl: target.decl, module: target.module });
+    else if (target !== null && target.kind !== 'value') this.targets.set(e, target);
     if (target === null) {
       this.checkArgs(e.args, scope, ctx);
       const near = suggest(name, [...names(scope), ...BUILTINS.keys()]);
@@ -538,13 +567,20 @@ export class Checker {
     }
     if (target.kind === 'builtin') return this.builtinCall(target.builtin, e, scope, ctx);
     if (target.kind === 'value') return this.report(e.callee.span, `'${name}' is a value of type ${T.show(target.type)}, not a function`);
+    if (target.kind === 'lambda') return this.lambdaCall(target.binding, e, name, scope, ctx);
     return this.fnCall(target.decl, target.module, e.args, e.span, name, scope, ctx);
   }
 
   private resolveCallee(
     name: string,
     scope: Scope | null,
-  ): { kind: 'builtin'; builtin: Builtin } | { kind: 'special'; name: string } | { kind: 'fn'; decl: A.FnDecl; module: Module } | { kind: 'value'; type: Type } | null {
+  ):
+    | { kind: 'builtin'; builtin: Builtin }
+    | { kind: 'special'; name: string }
+    | { kind: 'fn'; decl: A.FnDecl; module: Module; local: boolean }
+    | { kind: 'lambda'; binding: Extract<Binding, { kind: 'lambda' }> }
+    | { kind: 'value'; type: Type }
+    | null {
     const parts = name.split('.');
     let b: Binding | undefined = lookup(scope, parts[0]!);
     if (b?.kind === 'value') return parts.length === 1 ? { kind: 'value', type: b.type } : null;
@@ -556,9 +592,10 @@ export class Checker {
         mod = next;
       }
       const fn = mod.fns.get(parts[parts.length - 1]!);
-      return fn && parts.length > 1 ? { kind: 'fn', decl: fn, module: mod } : null;
+      return fn && parts.length > 1 ? { kind: 'fn', decl: fn, module: mod, local: false } : null;
     }
-    if (b?.kind === 'fn' && parts.length === 1) return { kind: 'fn', decl: b.decl, module: b.module };
+    if (b?.kind === 'fn' && parts.length === 1) return { kind: 'fn', decl: b.decl, module: b.module, local: b.local === true };
+    if (b?.kind === 'lambda' && parts.length === 1) return { kind: 'lambda', binding: b };
     if (b === undefined && SPECIAL.has(name)) return { kind: 'special', name };
     const builtin = b === undefined ? BUILTINS.get(name) : undefined;
     return builtin ? { kind: 'builtin', builtin } : null;
@@ -653,10 +690,23 @@ export class Checker {
     }
     const explicitSizes = new Set(sig.sizeParams);
     const b = this.bindArgs(sig.params, args, `'${callee}'`, at, explicitSizes);
+    const fnParamOf = new Map<A.Arg, string>();
+    for (const [name, a] of b?.bound ?? []) if (sig.fnParams.includes(name)) fnParamOf.set(a, name);
     const types = new Map<A.Arg, ArgInfo>();
-    for (const a of args) types.set(a, a.value.kind === 'lambda' ? { type: this.report(a.value.span, `'${callee}' does not take a function`), static: null, span: a.value.span } : this.argInfo(a.value, scope, ctx));
-    const retUnknown = sig.typeParams.length > 0 && decl.ret === null; // inferred per instance
-    if (b === null || [...types.values()].some((i) => T.containsError(i.type)) || (!retUnknown && T.containsError(sig.ret))) return T.ERROR;
+    const fnArgs = new Map<string, FnArg>();
+    let badFn = false;
+    for (const a of args) {
+      const fp = fnParamOf.get(a);
+      if (fp !== undefined) {
+        const f = this.fnArg(a.value, fp, callee, sig.host, scope, ctx);
+        if (f) fnArgs.set(fp, f);
+        else badFn = true;
+        continue;
+      }
+      types.set(a, a.value.kind === 'lambda' ? { type: this.report(a.value.span, `'${callee}' does not take a function here`), static: null, span: a.value.span } : this.argInfo(a.value, scope, ctx));
+    }
+    const retUnknown = isGeneric(sig) && decl.ret === null; // inferred per instance
+    if (b === null || badFn || [...types.values()].some((i) => T.containsError(i.type)) || (!retUnknown && T.containsError(sig.ret))) return T.ERROR;
     const env = new Map<string, S.Size>();
     for (const [name, arg] of b.bound) {
       if (!explicitSizes.has(name)) continue;
@@ -670,7 +720,7 @@ export class Checker {
     let bad = false;
     for (const p of sig.params) {
       const arg = b.bound.get(p.name);
-      if (!arg || T.containsError(p.type)) continue;
+      if (!arg || T.containsError(p.type) || p.type.kind === 'fn') continue;
       const found = types.get(arg)!.type;
       const r = collectDims(p.type, found, p.name, typeEnv);
       if ('message' in r) {
@@ -702,20 +752,70 @@ export class Checker {
         { span: p?.span ?? decl.name.span, message: `'${param}' is declared here` },
       ]);
     }
-    const ret = sig.typeParams.length > 0 ? this.instance(decl, m, sig, typeEnv, at) : sig.ret;
+    const ret = isGeneric(sig) ? this.instance(decl, m, sig, typeEnv, at, fnArgs) : sig.ret;
     const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(ret)).has(s));
     if (missing.length > 0) return this.report(at, `cannot infer size '${missing[0]}' of '${callee}' from its arguments; pass it as ${missing[0]} = …`);
     return T.substitute(ret, solved.env);
+  }
+
+  /** A key for what a function parameter is bound to: the function, or the literal's place. */
+  private fnIdentity(f: FnArg | undefined): string {
+    if (f === undefined) return '?';
+    if (f.kind === 'fn') return `${f.module.file}#${f.decl.name.name}`;
+    let id = this.lambdaIds.get(f.lambda);
+    if (id === undefined) {
+      id = nextLambdaId++;
+      this.lambdaIds.set(f.lambda, id);
+    }
+    return `lambda#${id}`;
+  }
+
+  /** The function an argument names, for a parameter of type fn (reported when it names none). */
+  private fnArg(x: A.Expr, param: string, callee: string, toHost: boolean, scope: Scope | null, ctx: Ctx): FnArg | null {
+    if (x.kind === 'lambda') {
+      if (toHost) {
+        this.report(x.span, `'${callee}' is host code: pass a named function to '${param}' (function literals are for pure code)`);
+        return null;
+      }
+      return { kind: 'lambda', lambda: x, scope, ctx };
+    }
+    const name = dottedName(x);
+    const b = name !== null && !name.includes('.') ? lookup(scope, name) : undefined;
+    if (b?.kind === 'lambda') {
+      this.targets.set(x, { kind: 'local', name: name!, via: 'value' });
+      return b;
+    }
+    const target = name !== null ? this.resolveCallee(name, scope) : null;
+    if (target?.kind === 'fn') {
+      this.targets.set(x, target.local ? { kind: 'local', name: name!, via: 'value' } : { kind: 'fn', decl: target.decl, module: target.module });
+      return { kind: 'fn', decl: target.decl, module: target.module };
+    }
+    this.report(x.span, `'${param}' of '${callee}' takes a function: a function's name or fn(…) = …`);
+    return null;
+  }
+
+  /** A call of a function literal bound to a parameter: its body, checked with these arguments. */
+  private lambdaCall(b: Extract<Binding, { kind: 'lambda' }>, e: Extract<A.Expr, { kind: 'call' }>, name: string, scope: Scope | null, ctx: Ctx): Type {
+    const types = e.args.map((a) => this.expr(a.value, scope, ctx));
+    if (e.args.some((a) => a.name !== null)) return this.report(e.span, `'${name}' is a function literal: pass its arguments by position`);
+    if (types.length !== b.lambda.params.length)
+      return this.report(e.span, `'${name}' takes ${b.lambda.params.length} argument(s), found ${types.length}`, [{ span: b.lambda.span, message: 'the function is written here' }]);
+    if (types.some(T.containsError)) return T.ERROR;
+    const inner = b.lambda.params.reduce<Scope | null>(
+      (acc, p, i) => bind(acc, p.name, { kind: 'value', type: strong(types[i]!), span: p.span, mutable: false, static: null }),
+      b.scope,
+    );
+    return this.expr(b.lambda.body, inner, { ...b.ctx, ret: null });
   }
 
   /**
    * The return type of a generic function for its type arguments: its body is checked once per
    * distinct binding of its type parameters, like a template, with errors noted at the call.
    */
-  private instance(decl: A.FnDecl, m: Module, sig: Sig, typeEnv: ReadonlyMap<string, Type>, at: A.Span): Type {
+  private instance(decl: A.FnDecl, m: Module, sig: Sig, typeEnv: ReadonlyMap<string, Type>, at: A.Span, fnArgs: ReadonlyMap<string, FnArg> = new Map()): Type {
     const missing = sig.typeParams.find((t) => !typeEnv.has(t));
     if (missing !== undefined) return this.report(at, `cannot infer type parameter '${missing}' of '${decl.name.name}': no argument has its type`);
-    const key = sig.typeParams.map((t) => T.show(typeEnv.get(t)!)).join(' | ');
+    const key = [...sig.typeParams.map((t) => T.show(typeEnv.get(t)!)), ...sig.fnParams.map((f) => this.fnIdentity(fnArgs.get(f)))].join(' | ');
     const memo = this.instances.get(decl) ?? new Map<string, Type>();
     this.instances.set(decl, memo);
     const done = memo.get(key);
@@ -727,7 +827,7 @@ export class Checker {
     this.active.push(decl);
     let body: Type;
     try {
-      body = this.checkBodyIn(decl, m, params, declared, typeEnv);
+      body = this.checkBodyIn(decl, m, params, declared, typeEnv, fnArgs);
     } finally {
       this.active.pop();
       this.instantiations.pop();
@@ -742,7 +842,8 @@ export class Checker {
     const fnArg = maker.args.length === 1 && maker.args[0]!.name === null ? maker.args[0]!.value : null;
     const fname = fnArg ? dottedName(fnArg) : null;
     const target = fname ? this.resolveCallee(fname, scope) : null;
-    if (target?.kind === 'fn') this.targets.set(e, { kind: withValue ? 'value_and_grad' : 'grad', decl: target.decl, module: target.module });
+    if (target?.kind === 'fn')
+      this.targets.set(e, target.local ? { kind: 'local', name: fname!, via: withValue ? 'value_and_grad' : 'grad' } : { kind: withValue ? 'value_and_grad' : 'grad', decl: target.decl, module: target.module });
     if (target?.kind !== 'fn') {
       this.checkArgs(e.args, scope, ctx);
       if (fname !== null && target === null) return this.report(fnArg!.span, `unknown function '${fname}'`);
@@ -777,7 +878,15 @@ export class Checker {
       }
       const fname = dottedName(f.value);
       const target = fname ? this.resolveCallee(fname, scope) : null;
-      if (target && target.kind !== 'value') this.targets.set(f.value, target);
+      if (target?.kind === 'lambda' || (target?.kind === 'fn' && target.local)) this.targets.set(f.value, { kind: 'local', name: fname!, via: 'map' });
+      else if (target?.kind === 'fn') this.targets.set(f.value, { kind: 'fn', decl: target.decl, module: target.module });
+      else if (target && target.kind !== 'value') this.targets.set(f.value, target);
+      if (target?.kind === 'lambda') {
+        const lam = target.binding.lambda;
+        if (lam.params.length !== leaves.length) return this.report(f.value.span, `the function takes ${lam.params.length} argument(s), but tree.map passes ${leaves.length}`);
+        const inner = lam.params.reduce<Scope | null>((acc, p, i) => bind(acc, p.name, { kind: 'value', type: leaves[i]!, span: p.span, mutable: false, static: null }), target.binding.scope);
+        return this.expr(lam.body, inner, { ...target.binding.ctx, ret: null });
+      }
       if (target?.kind === 'builtin') {
         const infos = leaves.map((t) => ({ type: t, static: null, span: f.value.span }));
         try {
@@ -799,6 +908,7 @@ export class Checker {
       }
       const solved = solve(pairs, new Set(sig.sizeParams));
       if (!solved.ok) return this.report(f.value.span, `at ${path || 'the root'}: ${solved.message}`);
+      if (sig.fnParams.length > 0) return this.report(f.value.span, `'${fname}' takes a function, which tree.map cannot pass`);
       const ret = sig.typeParams.length > 0 ? this.instance(target.decl, target.module, sig, typeEnv, f.value.span) : sig.ret;
       return T.substitute(ret, solved.env);
     };
@@ -977,4 +1087,11 @@ function mentions(t: A.TypeExpr, name: string): boolean {
     default:
       return false;
   }
+}
+
+let nextLambdaId = 0;
+
+/** A function whose body is checked per use: it has type parameters or function parameters. */
+function isGeneric(sig: Sig): boolean {
+  return sig.typeParams.length > 0 || sig.fnParams.length > 0;
 }

@@ -1,6 +1,16 @@
 // Lexical scopes: an immutable chain of bindings, so a branch of the checker extends its scope
 // without disturbing its siblings.
-import type { FnDecl, Span } from '../syntax/ast.ts';
+import type { Expr, FnDecl, Span } from '../syntax/ast.ts';
+
+export type LambdaExpr = Extract<Expr, { kind: 'lambda' }>;
+
+/** Where a function literal was written: what its body is checked with. */
+export interface LambdaContext {
+  readonly host: boolean;
+  readonly module: Module;
+  readonly sizes: ReadonlySet<string>;
+  readonly typeVars: ReadonlyMap<string, Type>;
+}
 import type { Static } from '../builtins/builtin.ts';
 import type { Type } from './types.ts';
 import type { Module } from './module.ts';
@@ -9,7 +19,10 @@ export type Binding =
   | { readonly kind: 'value'; readonly type: Type; readonly span: Span; readonly mutable: boolean; readonly static: Static | null }
   /** A size variable: an i32 value known when the function is specialized. */
   | { readonly kind: 'size'; readonly span: Span }
-  | { readonly kind: 'fn'; readonly decl: FnDecl; readonly module: Module }
+  /** A declared function; `local` when it is what a function parameter is bound to. */
+  | { readonly kind: 'fn'; readonly decl: FnDecl; readonly module: Module; readonly local?: boolean }
+  /** A function parameter bound to a function literal, checked where it is called. */
+  | { readonly kind: 'lambda'; readonly lambda: LambdaExpr; readonly scope: Scope | null; readonly ctx: LambdaContext }
   | { readonly kind: 'module'; readonly module: Module; readonly span: Span };
 
 export interface Scope {

@@ -20,6 +20,8 @@ export type Type =
   | { readonly kind: 'unit' }
   /** An opaque host value, such as a text dataset. */
   | { readonly kind: 'opaque'; readonly name: string }
+  /** A function parameter: it is bound to a named function or a literal fn(…) = … at each call. */
+  | { readonly kind: 'fn' }
   /** A type parameter of a generic function (`[P: type]`), bound at each call. */
   | { readonly kind: 'typevar'; readonly name: string }
   /** Stands for an expression whose error was already reported; never reported again. */

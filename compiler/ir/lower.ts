@@ -4,7 +4,7 @@
 // one branch (otherwise both, joined by `where`), and grad appends the reverse pass.
 import type * as A from '../syntax/ast.ts';
 import { dottedName } from '../syntax/ast.ts';
-import type { CallTarget, Checker } from '../check/checker.ts';
+import type { Checker } from '../check/checker.ts';
 import type { Module } from '../check/module.ts';
 import * as S from '../check/size.ts';
 import * as T from '../check/types.ts';
@@ -20,7 +20,13 @@ export type LV =
   | { readonly kind: 'tuple'; readonly items: readonly LV[] }
   | { readonly kind: 'record'; readonly fields: readonly (readonly [string, LV])[] }
   | { readonly kind: 'str'; readonly value: string }
-  | { readonly kind: 'unit' };
+  | { readonly kind: 'unit' }
+  /** A function bound to a function parameter; calls of the parameter are inlined calls of it. */
+  | { readonly kind: 'fn'; readonly fn: FnValue };
+
+export type FnValue =
+  | { readonly kind: 'decl'; readonly decl: A.FnDecl; readonly module: Module }
+  | { readonly kind: 'lambda'; readonly lambda: Extract<A.Expr, { kind: 'lambda' }>; readonly env: Env | null; readonly module: Module };
 
 /** A value known while compiling: sizes, literals, and arithmetic on them. */
 export type Known = number | boolean | string | readonly Known[];
@@ -311,31 +317,69 @@ export class Lowerer {
         return this.call(target.decl, target.module, this.argValues(target.decl, e.args, env, m), e.span);
       case 'grad':
       case 'value_and_grad':
-        return this.grad(target, e, env, m);
+        return this.grad(target.kind === 'value_and_grad', target.decl, target.module, e, env, m);
       case 'special':
         return this.treeMap(e, env, m);
+      case 'local': {
+        const fn = this.fnValue(target.name, env, e.span);
+        if (target.via === 'grad' || target.via === 'value_and_grad') {
+          if (fn.kind !== 'decl') throw new LowerError(e.span, `${target.via} of a function literal is not supported; name the function`);
+          return this.grad(target.via === 'value_and_grad', fn.decl, fn.module, e, env, m);
+        }
+        return this.applyFn(fn, e.args, env, m, e.span);
+      }
     }
+  }
+
+  /** What a function parameter is bound to here. */
+  private fnValue(name: string, env: Env | null, at: A.Span): FnValue {
+    const v = find(env, name)?.lv;
+    if (v?.kind !== 'fn') throw new LowerError(at, `internal: '${name}' is not bound to a function`);
+    return v.fn;
+  }
+
+  /** Inlines a call of a function value: a declared function, or a literal in its own scope. */
+  private applyFn(fn: FnValue, args: readonly A.Arg[], env: Env | null, m: Module, at: A.Span): LV {
+    if (fn.kind === 'decl') return this.call(fn.decl, fn.module, this.argValues(fn.decl, args, env, m), at);
+    const values = args.map((a) => this.expr(a.value, env, m));
+    return this.applyLambda(fn, values);
+  }
+
+  private applyLambda(fn: Extract<FnValue, { kind: 'lambda' }>, values: readonly LV[]): LV {
+    const inner = fn.lambda.params.reduce<Env | null>((acc, p, i) => extend(acc, p.name, { lv: values[i]! }), fn.env);
+    return this.expr(fn.lambda.body, inner, fn.module);
+  }
+
+  /** The function an argument passes to a parameter of type fn. */
+  private fnArgument(x: A.Expr, env: Env | null, m: Module): LV {
+    if (x.kind === 'lambda') return { kind: 'fn', fn: { kind: 'lambda', lambda: x, env, module: m } };
+    const target = this.checker.targets.get(x);
+    if (target?.kind === 'fn') return { kind: 'fn', fn: { kind: 'decl', decl: target.decl, module: target.module } };
+    if (target?.kind === 'local') return { kind: 'fn', fn: this.fnValue(target.name, env, x.span) };
+    throw new LowerError(x.span, 'internal: a function argument that names no function');
   }
 
   private argValues(decl: A.FnDecl, args: readonly A.Arg[], env: Env | null, m: Module): Map<string, { lv: LV; known?: Known }> {
     const bound = bindArgs(decl.params.map((p) => p.name.name), args, false);
+    const fnParams = new Set(decl.params.filter((p) => p.type?.kind === 'fn').map((p) => p.name.name));
     const out = new Map<string, { lv: LV; known?: Known }>();
-    for (const [name, x] of bound.named) out.set(name, { lv: this.expr(x, env, m), ...opt(this.known(x, env)) });
+    for (const [name, x] of bound.named)
+      out.set(name, fnParams.has(name) ? { lv: this.fnArgument(x, env, m) } : { lv: this.expr(x, env, m), ...opt(this.known(x, env)) });
     return out;
   }
 
-  private grad(target: Extract<CallTarget, { kind: 'grad' | 'value_and_grad' }>, e: Extract<A.Expr, { kind: 'call' }>, env: Env | null, m: Module): LV {
-    const args = this.argValues(target.decl, e.args, env, m);
-    const first = target.decl.params[0]!.name.name;
+  private grad(withValue: boolean, decl: A.FnDecl, module: Module, e: Extract<A.Expr, { kind: 'call' }>, env: Env | null, m: Module): LV {
+    const args = this.argValues(decl, e.args, env, m);
+    const first = decl.params[0]!.name.name;
     const wrt = args.get(first)!;
     // Differentiate with respect to fresh copies, so uses of the same values elsewhere (another
     // argument, the caller) are not differentiated as well.
     const fresh = rebuild(wrt.lv, leaves(wrt.lv).map((id) => this.b.add('reshape', [id], { shape: this.b.type(id).shape })));
     args.set(first, { lv: fresh });
-    const out = this.call(target.decl, target.module, args, e.span);
+    const out = this.call(decl, module, args, e.span);
     if (out.kind !== 'tensor') throw new LowerError(e.span, 'internal: grad of a non-scalar');
     const grads = rebuild(fresh, vjp(this.b, out.id, leaves(fresh)));
-    return target.kind === 'grad' ? grads : { kind: 'tuple', items: [out, grads] };
+    return withValue ? { kind: 'tuple', items: [out, grads] } : grads;
   }
 
   private treeMap(e: Extract<A.Expr, { kind: 'call' }>, env: Env | null, m: Module): LV {
@@ -347,7 +391,12 @@ export class Lowerer {
         const inner = lam.params.reduce<Env | null>((acc, p, i) => extend(acc, p.name, { lv: xs[i]! }), env);
         return this.expr(lam.body, inner, m);
       }
-      const target = this.checker.targets.get(f!.value);
+      let target = this.checker.targets.get(f!.value);
+      if (target?.kind === 'local') {
+        const fn = this.fnValue(target.name, env, f!.value.span);
+        if (fn.kind === 'lambda') return this.applyLambda(fn, xs);
+        target = { kind: 'fn', decl: fn.decl, module: fn.module };
+      }
       if (target?.kind === 'fn') {
         const names = target.decl.params.map((p) => p.name.name);
         return this.call(target.decl, target.module, new Map(xs.map((x, i) => [names[i]!, { lv: x }])), e.span);

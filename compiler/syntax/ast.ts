@@ -27,6 +27,8 @@ export type SizeExpr =
 export type DType = 'f32' | 'i32' | 'bool';
 
 export type TypeExpr =
+  /** A function parameter's type: any function, bound when the function is called. */
+  | { readonly kind: 'fn'; readonly span: Span }
   | {
       readonly kind: 'tensor';
       readonly dtype: DType;

@@ -6,7 +6,10 @@
 // k = 2)` keyword arguments; records `{ w: …, b: … }`; parentheses exactly where precedence needs
 // them. A construct that does not fit in WIDTH columns is broken across lines: argument lists and
 // records one item per line, operator chains after each operator, `let … in` chains one binding per
-// line. Numeric literals keep their source text (`1e-7`, `4.7750`).
+// line. Numeric literals keep their source text (`1e-7`, `4.7750`). Size parameters are written
+// before type parameters (`[n, m, P: type]`; the AST keeps them apart). An expression statement
+// that starts with `-` or is an `if` expression is parenthesized, since on its own line it would
+// continue the statement before it or read as an if statement.
 //
 // Comments are not in the AST; they are recovered from `text`, the source the program was parsed
 // from (without it the output has no comments):
@@ -25,7 +28,7 @@ import type * as A from './ast.ts';
 export const WIDTH = 100;
 
 export function format(program: A.Program, text?: string): string {
-  const comments = text === undefined ? new Comments([], '') : placeComments(program, text);
+  const comments = text === undefined ? new Comments([]) : placeComments(program, text);
   return new Formatter(comments).program(program);
 }
 
@@ -166,7 +169,7 @@ interface Comment {
 }
 
 /** Every comment of a source text, in order. String literals are skipped: `"--"` is no comment. */
-export function scanComments(text: string): Comment[] {
+function scanComments(text: string): Comment[] {
   const out: Comment[] = [];
   let i = 0;
   while (i < text.length) {
@@ -210,10 +213,7 @@ class Comments {
   readonly leading = new Map<Anchor, Comment[]>();
   readonly trailing = new Map<Anchor, Comment>();
   readonly ends = new Map<BlockKey, Comment[]>();
-  constructor(
-    readonly all: readonly Comment[],
-    readonly text: string,
-  ) {}
+  constructor(readonly all: readonly Comment[]) {}
 
   before(a: Anchor): readonly Comment[] {
     return this.leading.get(a) ?? [];
@@ -227,7 +227,7 @@ class Comments {
 }
 
 function placeComments(program: A.Program, text: string): Comments {
-  const cs = new Comments(scanComments(text), text);
+  const cs = new Comments(scanComments(text));
   const push = <K>(m: Map<K, Comment[]>, k: K, c: Comment) => {
     const list = m.get(k);
     if (list) list.push(c);
@@ -462,6 +462,8 @@ class Formatter {
 
   private type(t: A.TypeExpr): string {
     switch (t.kind) {
+      case 'fn':
+        return 'fn';
       case 'tensor':
         return t.dims.length === 0 ? t.dtype : `${t.dtype}[${t.dims.map((s) => this.size(s, 0)).join(', ')}]`;
       case 'tuple':

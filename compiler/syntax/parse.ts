@@ -84,6 +84,9 @@ const actions: ohm.ActionDict<unknown> = {
     return { kind: 'block', stmts: ast(block), span: span(this) };
   },
 
+  Type_fn(_kw) {
+    return { kind: 'fn', span: span(this) };
+  },
   Type_tuple(_l, items, _r) {
     return { kind: 'tuple', items: list(items), span: span(this) };
   },

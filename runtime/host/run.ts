@@ -64,7 +64,7 @@ interface Compiled {
 export class HostRunner {
   private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
   private readonly callCache = new WeakMap<A.FnDecl, Map<string, Compiled>>();
-  private readonly pureMemo = new WeakMap<A.Expr, boolean>();
+  private readonly pureMemo = new WeakMap<A.Expr, boolean | 'depends'>();
   private readonly effects: EffectContext;
 
   constructor(
@@ -110,7 +110,7 @@ export class HostRunner {
     for (const [name, v] of args) {
       if (sig.sizeParams.includes(name) && v.kind === 'tensor') given.set(name, S.constant(v.value.data[0]!));
       const p = sig.params.find((x) => x.name === name);
-      if (!p) continue;
+      if (!p || p.type.kind === 'fn') continue;
       const r = collectDims(p.type, typeOf(v), name);
       if (!('pairs' in r)) throw new RunError(at, `argument '${name}' of '${decl.name.name}': ${r.message}`);
       pairs.push(...r.pairs);
@@ -175,7 +175,7 @@ export class HostRunner {
       if (cell) return cell.value;
     }
     if (e.kind === 'str') return { kind: 'str', value: e.value };
-    if (this.isPure(e)) return this.compute(e, env, m);
+    if (this.isPure(e, env)) return this.compute(e, env, m);
     switch (e.kind) {
       case 'call':
         return this.call(e, env, m);
@@ -228,27 +228,57 @@ export class HostRunner {
         throw new RunError(e.span, err instanceof Error ? err.message : String(err));
       }
     }
-    if (target?.kind === 'fn') {
+    const fn = target?.kind === 'fn' ? target : target?.kind === 'local' ? this.fnOf(lookupHost(env, target.name)?.value, e.span) : null;
+    if (fn) {
       const args = new Map<string, HostValue>();
-      const names = target.decl.params.map((p) => p.name.name);
+      const names = fn.decl.params.map((p) => p.name.name);
+      const fnParams = new Set(fn.decl.params.filter((p) => p.type?.kind === 'fn').map((p) => p.name.name));
       let pos = 0;
-      for (const a of e.args) args.set(a.name ? a.name.name : names[pos++]!, await this.expr(a.value, env, m));
-      return this.runFn(target.decl, target.module, args, e.span);
+      for (const a of e.args) {
+        const name = a.name ? a.name.name : names[pos++]!;
+        args.set(name, fnParams.has(name) ? this.fnArgument(a.value, env) : await this.expr(a.value, env, m));
+      }
+      return this.runFn(fn.decl, fn.module, args, e.span);
     }
     throw new RunError(e.span, 'internal: an impure call of an unexpected kind');
   }
 
-  /** Whether an expression has no effects anywhere inside: then it compiles to one graph. */
-  private isPure(e: A.Expr): boolean {
+  private fnOf(v: HostValue | undefined, at: A.Span): { decl: A.FnDecl; module: Module } {
+    if (v?.kind !== 'fn') throw new RunError(at, 'internal: a function parameter bound to no function');
+    return v;
+  }
+
+  /** The function an argument names, for a parameter of type fn (host code passes names only). */
+  private fnArgument(x: A.Expr, env: HostEnv | null): HostValue {
+    const target = this.checker.targets.get(x);
+    if (target?.kind === 'fn') return { kind: 'fn', decl: target.decl, module: target.module };
+    if (target?.kind === 'local') {
+      const f = this.fnOf(lookupHost(env, target.name)?.value, x.span);
+      return { kind: 'fn', decl: f.decl, module: f.module };
+    }
+    throw new RunError(x.span, 'internal: a function argument that names no function');
+  }
+
+  /**
+   * Whether an expression has no effects anywhere inside: then it compiles to one graph. A call of
+   * a function parameter is pure when what the parameter is bound to here is a pure function.
+   */
+  private isPure(e: A.Expr, env: HostEnv | null): boolean {
     const memo = this.pureMemo.get(e);
-    if (memo !== undefined) return memo;
+    if (memo !== undefined && memo !== 'depends') return memo;
     const target = e.kind === 'call' ? this.checker.targets.get(e) : undefined;
-    let pure = !(
-      (target?.kind === 'builtin' && target.builtin.effect) ||
-      (target?.kind === 'fn' && target.decl.body.kind === 'block')
-    );
-    if (pure) for (const c of children(e)) if (!this.isPure(c)) pure = false;
-    this.pureMemo.set(e, pure);
+    let depends = false;
+    let pure = !((target?.kind === 'builtin' && target.builtin.effect) || (target?.kind === 'fn' && target.decl.body.kind === 'block'));
+    if (target?.kind === 'local' && target.via === 'call') {
+      depends = true;
+      const v = lookupHost(env, target.name)?.value;
+      if (v?.kind === 'fn' && v.decl.body.kind === 'block') pure = false;
+    }
+    for (const c of children(e)) {
+      if (!this.isPure(c, env)) pure = false;
+      if (this.pureMemo.get(c) === 'depends') depends = true;
+    }
+    this.pureMemo.set(e, depends ? 'depends' : pure);
     return pure;
   }
 
@@ -349,6 +379,9 @@ function toHost(lv: LV, ids: readonly number[], outputs: readonly Tensor[]): Hos
         return { kind: 'str', value: v.value };
       case 'unit':
         return UNIT;
+      case 'fn':
+        if (v.fn.kind !== 'decl') throw new Error('internal: a function literal cannot leave a graph');
+        return { kind: 'fn', decl: v.fn.decl, module: v.fn.module };
     }
   };
   void ids;
@@ -366,6 +399,8 @@ export function toLV(v: HostValue, input: (t: TType) => number): LV {
       return { kind: 'record', fields: v.fields.map(([n, f]) => [n, toLV(f, input)] as const) };
     case 'str':
       return { kind: 'str', value: v.value };
+    case 'fn':
+      return { kind: 'fn', fn: { kind: 'decl', decl: v.decl, module: v.module } };
     default:
       return { kind: 'unit' };
   }
@@ -381,6 +416,8 @@ function signature(v: HostValue): string {
       return `{${v.fields.map(([n, f]) => `${n}:${signature(f)}`).join(',')}}`;
     case 'str':
       return JSON.stringify(v.value);
+    case 'fn':
+      return `${v.module.file}#${v.decl.name.name}`;
     default:
       return v.kind;
   }

@@ -1,4 +1,6 @@
 // Values in host code: tensors, and the tuples, records and strings around them.
+import type { FnDecl } from '../../compiler/syntax/ast.ts';
+import type { Module } from '../../compiler/check/module.ts';
 import type { Tensor } from '../interp/ops/tensor.ts';
 
 export type HostValue =
@@ -8,7 +10,9 @@ export type HostValue =
   | { readonly kind: 'str'; readonly value: string }
   | { readonly kind: 'unit' }
   /** A host object the language cannot look into, such as a text corpus. */
-  | { readonly kind: 'opaque'; readonly name: string; readonly value: unknown };
+  | { readonly kind: 'opaque'; readonly name: string; readonly value: unknown }
+  /** A named function bound to a function parameter. */
+  | { readonly kind: 'fn'; readonly decl: FnDecl; readonly module: Module };
 
 export const UNIT: HostValue = { kind: 'unit' };
 export const hostTensor = (value: Tensor): HostValue => ({ kind: 'tensor', value });
@@ -60,5 +64,7 @@ export function formatValue(v: HostValue): string {
       return '()';
     case 'opaque':
       return `<${v.name}>`;
+    case 'fn':
+      return `<fn ${v.decl.name.name}>`;
   }
 }
