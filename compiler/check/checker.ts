@@ -38,7 +38,7 @@ export interface Sig {
   readonly host: boolean;
 }
 
-const SPECIAL = new Set(['grad', 'value_and_grad', 'tree.map']);
+const SPECIAL = new Set(['grad', 'value_and_grad', 'tree.map', 'tree.sum']);
 
 export type CallTarget =
   | { readonly kind: 'builtin'; readonly builtin: Builtin }
@@ -563,6 +563,7 @@ export class Checker {
     }
     if (target.kind === 'special') {
       if (target.name === 'tree.map') return this.treeMap(e, scope, ctx);
+      if (target.name === 'tree.sum') return this.treeSum(e, scope, ctx);
       return this.report(e.span, `${target.name}(f) makes a function; apply it to arguments, as in ${target.name}(f)(x)`);
     }
     if (target.kind === 'builtin') return this.builtinCall(target.builtin, e, scope, ctx);
@@ -939,6 +940,24 @@ export class Checker {
     };
     const out = walk(treeTypes, '');
     return T.containsError(out) ? T.ERROR : out;
+  }
+
+  /** tree.sum(f, trees…): tree.map, then the sum of what f gave at every leaf (one type for all). */
+  private treeSum(e: Extract<A.Expr, { kind: 'call' }>, scope: Scope | null, ctx: Ctx): Type {
+    const mapped = this.treeMap(e, scope, ctx);
+    if (mapped.kind === 'error') return mapped;
+    const leaves: Type[] = [];
+    const collect = (t: Type): void => {
+      if (t.kind === 'tuple') t.items.forEach(collect);
+      else if (t.kind === 'record') t.fields.forEach((f) => collect(f.type));
+      else leaves.push(t);
+    };
+    collect(mapped);
+    const first = leaves[0];
+    if (first === undefined) return this.report(e.span, 'tree.sum of a tree with no leaves');
+    const bad = leaves.find((t) => !T.equal(strong(t), strong(first)) || t.kind !== 'tensor' || t.dtype === 'bool');
+    if (bad) return this.report(e.span, `tree.sum adds what the function gives at each leaf, so it must be one numeric type; found ${T.show(first)} and ${T.show(bad)}`);
+    return strong(first);
   }
 
   // ---- host statements ----

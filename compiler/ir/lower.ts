@@ -318,8 +318,12 @@ export class Lowerer {
       case 'grad':
       case 'value_and_grad':
         return this.grad(target.kind === 'value_and_grad', target.decl, target.module, e, env, m);
-      case 'special':
-        return this.treeMap(e, env, m);
+      case 'special': {
+        const mapped = this.treeMap(e, env, m);
+        if (target.name !== 'tree.sum') return mapped;
+        const ids = leaves(mapped);
+        return tensorLV(ids.slice(1).reduce((acc, x) => this.b.add('add', [acc, x]), ids[0]!));
+      }
       case 'local': {
         const fn = this.fnValue(target.name, env, e.span);
         if (target.via === 'grad' || target.via === 'value_and_grad') {
