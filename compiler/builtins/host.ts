@@ -31,17 +31,18 @@ function requireText(args: Parameters<Builtin['type']>[0]): void {
 }
 
 function requireScalars(args: Parameters<Builtin['type']>[0], name: string): void {
-  const m = need(args, name);
-  const ok = m.type.kind === 'record' && m.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 0);
-  if (!ok) throw new RuleError(`${args.callee}: ${name} must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
+  for (const m of [...(args.get(name) ? [need(args, name)] : []), ...args.rest]) {
+    const ok = m.type.kind === 'record' && m.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 0);
+    if (!ok) throw new RuleError(`${args.callee}: ${name} must be a record of scalars such as { loss: l }, found ${show(m.type)}`, m);
+  }
 }
 
 export const HOST: readonly Builtin[] = [
   {
     name: 'progress',
-    doc: 'draws a progress bar for step of total with the given scalar metrics; a `tokens` metric (tokens in this step) shows tokens/s',
+    doc: 'draws a progress bar for step of total with the scalar metrics of one or more records; a `tokens` metric (tokens in this step) shows tokens/s',
     effect: true,
-    params: [{ name: 'step' }, { name: 'total' }, { name: 'metrics' }],
+    params: [{ name: 'step' }, { name: 'total' }, { name: 'metrics', variadic: true }],
     type: (args) => {
       requireDType(args, 'step', 'i32');
       requireDType(args, 'total', 'i32');
@@ -58,12 +59,9 @@ export const HOST: readonly Builtin[] = [
     },
   },
   {
-    name: 'fail', doc: 'stops the run with this message, as an error at the call', effect: true,
-    params: [{ name: 'message' }],
-    type: (args) => {
-      requireStr(args, 'message');
-      return UNIT;
-    },
+    name: 'fail', doc: 'stops the run with a message made of its arguments (as print joins them), as an error at the call', effect: true,
+    params: [{ name: 'message', variadic: true }],
+    type: () => UNIT,
   },
   {
     name: 'text.open', doc: 'reads a file as byte tokens (0–255); the last `holdout` fraction is the validation split', effect: true,
@@ -102,8 +100,8 @@ export const HOST: readonly Builtin[] = [
     type: () => UNIT,
   },
   {
-    name: 'log_metrics', doc: 'appends a record of scalar metrics to the run log (and the progress line)', effect: true,
-    params: [{ name: 'metrics' }],
+    name: 'log_metrics', doc: 'appends the scalar metrics of one or more records, as one JSON line, to the metrics file (muc run --metrics), or prints them', effect: true,
+    params: [{ name: 'metrics', variadic: true }],
     type: (args) => {
       requireScalars(args, 'metrics');
       return UNIT;

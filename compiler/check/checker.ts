@@ -852,14 +852,18 @@ export class Checker {
     }
     const result = this.fnCall(target.decl, target.module, e.args, e.span, fname!, scope, ctx);
     if (result.kind === 'error') return result;
-    if (!(result.kind === 'tensor' && result.dtype === 'f32' && result.shape.length === 0))
-      return this.report(maker.span, `${what} needs a function that returns an f32 scalar, but '${fname}' returns ${T.show(result)}`);
+    // f may return (loss, aux): aux is carried out untouched, as JAX's has_aux does.
+    const isLoss = (t: Type | undefined) => t?.kind === 'tensor' && t.dtype === 'f32' && t.shape.length === 0;
+    const aux = result.kind === 'tuple' && result.items.length === 2 && isLoss(result.items[0]) ? result.items[1]! : null;
+    if (!isLoss(result) && aux === null)
+      return this.report(maker.span, `${what} needs a function that returns an f32 scalar (or a pair of one and other values), but '${fname}' returns ${T.show(result)}`);
     const firstParam = this.signature(target.decl, target.module).params[0]?.name;
     const first = e.args.find((a) => a.name?.name === firstParam) ?? (e.args[0]?.name === null ? e.args[0] : undefined);
     if (!first) return this.report(e.span, `${what}(${fname}) needs at least one argument to differentiate with respect to`);
     const wrt = strong(this.types.get(first.value) ?? T.ERROR);
     if (!isFloatTree(wrt))
       return this.report(first.value.span, `${what} differentiates with respect to the first argument, which must be f32 tensors (or a record or tuple of them), found ${T.show(wrt)}`);
+    if (aux !== null) return withValue ? T.tuple([result, wrt]) : T.tuple([wrt, aux]);
     return withValue ? T.tuple([T.f32(), wrt]) : wrt;
   }
 

@@ -381,9 +381,12 @@ export class Lowerer {
     const fresh = rebuild(wrt.lv, leaves(wrt.lv).map((id) => this.b.add('reshape', [id], { shape: this.b.type(id).shape })));
     args.set(first, { lv: fresh });
     const out = this.call(decl, module, args, e.span);
-    if (out.kind !== 'tensor') throw new LowerError(e.span, 'internal: grad of a non-scalar');
-    const grads = rebuild(fresh, vjp(this.b, out.id, leaves(fresh)));
-    return withValue ? { kind: 'tuple', items: [out, grads] } : grads;
+    // A function may return (loss, aux); only the loss is differentiated.
+    const loss = out.kind === 'tuple' ? out.items[0]! : out;
+    if (loss.kind !== 'tensor') throw new LowerError(e.span, 'internal: grad of a non-scalar');
+    const grads = rebuild(fresh, vjp(this.b, loss.id, leaves(fresh)));
+    if (withValue) return { kind: 'tuple', items: [out, grads] };
+    return out.kind === 'tuple' ? { kind: 'tuple', items: [grads, out.items[1]!] } : grads;
   }
 
   private treeMap(e: Extract<A.Expr, { kind: 'call' }>, env: Env | null, m: Module): LV {

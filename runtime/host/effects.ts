@@ -109,12 +109,12 @@ function scalars(v: HostValue | undefined): [string, number][] {
 
 export const EFFECTS: Readonly<Record<string, Effect>> = {
   progress: async (a, ctx) => {
-    ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), scalars(a.get('metrics')));
+    ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), a.rest.flatMap(scalars));
     return UNIT;
   },
   'file.exists': async (a) => hostTensor({ dtype: 'bool', shape: [], data: Uint8Array.of(existsSync(str(a.get('path'))) ? 1 : 0) }),
   fail: async (a) => {
-    throw new Error(str(a.get('message')));
+    throw new Error(a.rest.map(formatValue).join(' '));
   },
   'text.open': async (a) => {
     const path = str(a.get('path'));
@@ -139,7 +139,7 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     return UNIT;
   },
   log_metrics: async (a, ctx) => {
-    const entries = scalars(a.get('metrics'));
+    const entries = a.rest.flatMap(scalars);
     if (ctx.metricsFile) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(entries)) + '\n');
     else ctx.print(entries.map(([n, v]) => `${n}=${formatValue(hostTensor({ dtype: 'f32', shape: [], data: Float32Array.of(v) }))}`).join(' '));
     return UNIT;

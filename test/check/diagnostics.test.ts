@@ -571,7 +571,7 @@ const FUNCTIONS: readonly Row[] = [
   {
     name: 'grad of a function not returning an f32 scalar',
     src: lines('fn l(x: f32[3]) -> f32[3] = x', 'fn main() { let g = grad(l)(zeros([3])) }'),
-    line: 2, col: 21, message: "grad needs a function that returns an f32 scalar, but 'l' returns f32[3]",
+    line: 2, col: 21, message: "grad needs a function that returns an f32 scalar (or a pair of one and other values), but 'l' returns f32[3]",
   },
   {
     name: 'grad(f) not applied',
