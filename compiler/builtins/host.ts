@@ -100,7 +100,7 @@ export const HOST: readonly Builtin[] = [
     type: () => UNIT,
   },
   {
-    name: 'log_metrics', doc: 'appends the scalar metrics of one or more records, as one JSON line, to the metrics file (muc run --metrics), or prints them', effect: true,
+    name: 'log_metrics', doc: 'appends the scalar metrics of one or more records, as one JSON line, to the metrics file given by muc run --metrics (without one, nothing)', effect: true,
     params: [{ name: 'metrics', variadic: true }],
     type: (args) => {
       requireScalars(args, 'metrics');

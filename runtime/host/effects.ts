@@ -139,9 +139,9 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     return UNIT;
   },
   log_metrics: async (a, ctx) => {
-    const entries = a.rest.flatMap(scalars);
-    if (ctx.metricsFile) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(entries)) + '\n');
-    else ctx.print(entries.map(([n, v]) => `${n}=${formatValue(hostTensor({ dtype: 'f32', shape: [], data: Float32Array.of(v) }))}`).join(' '));
+    // Without a metrics file the records go nowhere: a training loop logs every step, which
+    // would drown the output; the progress bar shows the same numbers.
+    if (ctx.metricsFile) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(a.rest.flatMap(scalars))) + '\n');
     return UNIT;
   },
   save: async (a) => {
