@@ -24,6 +24,8 @@ interface Ctx {
   readonly ret: Type | null;
   /** The enclosing function's size parameters, usable in type annotations. */
   readonly sizes: ReadonlySet<string>;
+  /** In an instance of a generic function, the sizes its call bound (annotations are read through them). */
+  readonly sizeEnv: ReadonlyMap<string, S.Size>;
   /** The enclosing generic function's type parameters and what this instance binds them to. */
   readonly typeVars: ReadonlyMap<string, Type>;
 }
@@ -120,9 +122,12 @@ export class Checker {
     return scope;
   }
 
-  private fnScope(fn: A.FnDecl, m: Module): Scope | null {
+  private fnScope(fn: A.FnDecl, m: Module, sizeEnv: ReadonlyMap<string, S.Size> = new Map()): Scope | null {
     let scope = this.moduleScope(m);
-    for (const p of fn.sizeParams) scope = bind(scope, p.name, { kind: 'size', span: p.span });
+    for (const p of fn.sizeParams) {
+      const size = sizeEnv.get(p.name);
+      scope = bind(scope, p.name, size ? { kind: 'size', span: p.span, size } : { kind: 'size', span: p.span });
+    }
     return scope;
   }
 
@@ -143,7 +148,7 @@ export class Checker {
       let type: Type = T.ERROR;
       if (p.type) type = this.resolveType(p.type, sizes, m, typeVars);
       if (p.default) {
-        const dt = this.expr(p.default, scope0, { host, module: m, ret: null, sizes, typeVars });
+        const dt = this.expr(p.default, scope0, { host, module: m, ret: null, sizes, sizeEnv: new Map(), typeVars });
         if (p.type === null) type = strong(dt);
         else if (!fits(dt, type))
           this.report(p.default.span, `the default of '${p.name.name}' has type ${T.show(dt)}, but the parameter is ${T.show(type)}`);
@@ -193,8 +198,9 @@ export class Checker {
     ret: Type | null,
     typeVars: ReadonlyMap<string, Type> = new Map(),
     fnArgs: ReadonlyMap<string, FnArg> = new Map(),
+    sizeEnv: ReadonlyMap<string, S.Size> = new Map(),
   ): Type {
-    let scope = this.fnScope(fn, m);
+    let scope = this.fnScope(fn, m, sizeEnv);
     const sizes = new Set(fn.sizeParams.map((p) => p.name));
     for (const p of params) {
       const f = fnArgs.get(p.name);
@@ -202,12 +208,12 @@ export class Checker {
       else scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
     }
     if (fn.body.kind === 'block') {
-      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, typeVars });
+      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, sizeEnv, typeVars });
       if (ret !== null && ret.kind !== 'unit' && !returns(fn.body.stmts))
         this.report(fn.ret!.span, `'${fn.name.name}' declares -> ${T.show(ret)}, but its body can end without a return`);
       return ret ?? T.UNIT;
     }
-    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes, typeVars });
+    const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes, sizeEnv, typeVars });
     if (ret !== null && !fits(t, ret))
       this.report(fn.body.expr.span, `'${fn.name.name}' returns ${T.show(ret)}, but its body has type ${T.show(t)}`, [
         { span: fn.ret!.span, message: `the return type is declared here` },
@@ -708,12 +714,19 @@ export class Checker {
     }
     const retUnknown = isGeneric(sig) && decl.ret === null; // inferred per instance
     if (b === null || badFn || [...types.values()].some((i) => T.containsError(i.type)) || (!retUnknown && T.containsError(sig.ret))) return T.ERROR;
+    // The callee's size variables are renamed apart from the caller's where their names meet
+    // (f[n] calling g[n, k] with g's k := f's n must not read that n as g's own).
+    const callerVars = new Set([...types.values()].flatMap((i) => [...typeSizeVars(i.type), ...(i.static?.kind === 'size' ? S.variables(i.static.size) : [])]));
+    const rename = new Map(sig.sizeParams.filter((v) => callerVars.has(v)).map((v) => [v, S.sizeVar(freshName(v, callerVars))]));
+    const rn = (t: Type): Type => (rename.size === 0 ? t : T.substitute(t, rename));
+    const own = (v: string): string => (rename.has(v) ? [...S.variables(rename.get(v)!)][0]! : v);
+    const unknowns = new Set(sig.sizeParams.map(own));
     const env = new Map<string, S.Size>();
     for (const [name, arg] of b.bound) {
       if (!explicitSizes.has(name)) continue;
       const st = types.get(arg)!.static;
       if (st?.kind !== 'size') return this.report(arg.value.span, `size '${name}' of '${callee}' must be given a size (an integer literal, a size variable, or arithmetic on them)`);
-      env.set(name, st.size);
+      env.set(own(name), st.size);
     }
     const pairs: [S.Size, S.Size, string][] = [];
     const where = new Map<string, A.Arg>();
@@ -723,7 +736,7 @@ export class Checker {
       const arg = b.bound.get(p.name);
       if (!arg || T.containsError(p.type) || p.type.kind === 'fn') continue;
       const found = types.get(arg)!.type;
-      const r = collectDims(p.type, found, p.name, typeEnv);
+      const r = collectDims(rn(p.type), found, p.name, typeEnv);
       if ('message' in r) {
         this.report(arg.value.span, `argument '${p.name}' of '${callee}': ${r.message}`, [{ span: p.span, message: `parameter '${p.name}' is declared here` }]);
         bad = true;
@@ -734,15 +747,15 @@ export class Checker {
     }
     if (bad) return T.ERROR;
     const origins = new Map([...env.keys()].map((k) => [k, `=${k}`]));
-    const solved = solve(pairs, explicitSizes, env, origins);
+    const solved = solve(pairs, unknowns, env, origins);
     if (!solved.ok) {
       const arg = where.get(solved.path);
       const param = solved.path.split(/[.[]/)[0]!;
       const p = sig.params.find((x) => x.name === param);
       const found = arg ? types.get(arg)!.type : T.ERROR;
-      const expected = p ? T.substitute(p.type, solved.env, typeEnv) : T.ERROR;
+      const expected = p ? T.substitute(rn(p.type), solved.env, typeEnv) : T.ERROR;
       const from = [...solved.env.keys()]
-        .filter((v) => p !== undefined && typeSizeVars(p.type).has(v))
+        .filter((v) => p !== undefined && typeSizeVars(rn(p.type)).has(v))
         .map((v) => {
           const o = solved.origins.get(v)!;
           const src = o.startsWith('=') ? 'given by the call' : `from '${o.split(/[.[]/)[0]}'`;
@@ -753,8 +766,10 @@ export class Checker {
         { span: p?.span ?? decl.name.span, message: `'${param}' is declared here` },
       ]);
     }
-    const ret = isGeneric(sig) ? this.instance(decl, m, sig, typeEnv, at, fnArgs) : sig.ret;
-    const missing = sig.sizeParams.filter((s) => !solved.env.has(s) && S.variables(retSizes(ret)).has(s));
+    // A generic instance is checked with the call's sizes, so its type is already the caller's.
+    const bound = new Map(sig.sizeParams.flatMap((v) => (solved.env.has(own(v)) ? [[v, solved.env.get(own(v))!] as const] : [])));
+    const ret = isGeneric(sig) ? this.instance(decl, m, sig, typeEnv, at, fnArgs, bound) : rn(sig.ret);
+    const missing = sig.sizeParams.filter((s) => !solved.env.has(own(s)) && S.variables(retSizes(ret)).has(own(s)));
     if (missing.length > 0) return this.report(at, `cannot infer size '${missing[0]}' of '${callee}' from its arguments; pass it as ${missing[0]} = …`);
     return T.substitute(ret, solved.env);
   }
@@ -813,22 +828,34 @@ export class Checker {
    * The return type of a generic function for its type arguments: its body is checked once per
    * distinct binding of its type parameters, like a template, with errors noted at the call.
    */
-  private instance(decl: A.FnDecl, m: Module, sig: Sig, typeEnv: ReadonlyMap<string, Type>, at: A.Span, fnArgs: ReadonlyMap<string, FnArg> = new Map()): Type {
+  private instance(
+    decl: A.FnDecl,
+    m: Module,
+    sig: Sig,
+    typeEnv: ReadonlyMap<string, Type>,
+    at: A.Span,
+    fnArgs: ReadonlyMap<string, FnArg> = new Map(),
+    sizeEnv: ReadonlyMap<string, S.Size> = new Map(),
+  ): Type {
     const missing = sig.typeParams.find((t) => !typeEnv.has(t));
     if (missing !== undefined) return this.report(at, `cannot infer type parameter '${missing}' of '${decl.name.name}': no argument has its type`);
-    const key = [...sig.typeParams.map((t) => T.show(typeEnv.get(t)!)), ...sig.fnParams.map((f) => this.fnIdentity(fnArgs.get(f)))].join(' | ');
+    const key = [
+      ...sig.typeParams.map((t) => T.show(typeEnv.get(t)!)),
+      ...sig.fnParams.map((f) => this.fnIdentity(fnArgs.get(f))),
+      ...sig.sizeParams.map((v) => `${v}=${sizeEnv.has(v) ? S.show(sizeEnv.get(v)!) : '?'}`),
+    ].join(' | ');
     const memo = this.instances.get(decl) ?? new Map<string, Type>();
     this.instances.set(decl, memo);
     const done = memo.get(key);
     if (done !== undefined) return done;
     memo.set(key, T.ERROR); // a recursive instance sees an error, reported by the recursion check
-    const params = sig.params.map((p) => ({ ...p, type: T.substitute(p.type, new Map(), typeEnv) }));
-    const declared = decl.ret === null ? null : T.substitute(sig.ret, new Map(), typeEnv);
+    const params = sig.params.map((p) => ({ ...p, type: T.substitute(p.type, sizeEnv, typeEnv) }));
+    const declared = decl.ret === null ? null : T.substitute(sig.ret, sizeEnv, typeEnv);
     this.instantiations.push(at);
     this.active.push(decl);
     let body: Type;
     try {
-      body = this.checkBodyIn(decl, m, params, declared, typeEnv, fnArgs);
+      body = this.checkBodyIn(decl, m, params, declared, typeEnv, fnArgs, sizeEnv);
     } finally {
       this.active.pop();
       this.instantiations.pop();
@@ -914,7 +941,7 @@ export class Checker {
       const solved = solve(pairs, new Set(sig.sizeParams));
       if (!solved.ok) return this.report(f.value.span, `at ${path || 'the root'}: ${solved.message}`);
       if (sig.fnParams.length > 0) return this.report(f.value.span, `'${fname}' takes a function, which tree.map cannot pass`);
-      const ret = sig.typeParams.length > 0 ? this.instance(target.decl, target.module, sig, typeEnv, f.value.span) : sig.ret;
+      const ret = sig.typeParams.length > 0 ? this.instance(target.decl, target.module, sig, typeEnv, f.value.span, new Map(), solved.env) : sig.ret;
       return T.substitute(ret, solved.env);
     };
     const walk = (ts: Type[], path: string): Type => {
@@ -979,7 +1006,7 @@ export class Checker {
         const vt = this.expr(st.value, scope, ctx);
         let type = strong(vt);
         if (st.type) {
-          type = this.resolveType(st.type, ctx.sizes, ctx.module, ctx.typeVars);
+          type = T.substitute(this.resolveType(st.type, ctx.sizes, ctx.module, ctx.typeVars), ctx.sizeEnv);
           if (!fits(vt, type)) this.report(st.value.span, `'${st.name.name}' is declared ${T.show(type)}, but its value is ${T.show(vt)}`);
         }
         return bind(scope, st.name.name, { kind: 'value', type, span: st.name.span, mutable: true, static: null });
@@ -1117,4 +1144,11 @@ let nextLambdaId = 0;
 /** A function whose body is checked per use: it has type parameters or function parameters. */
 function isGeneric(sig: Sig): boolean {
   return sig.typeParams.length > 0 || sig.fnParams.length > 0;
+}
+
+/** A name like `v` that none of `taken` uses: v', v'', … */
+function freshName(v: string, taken: ReadonlySet<string>): string {
+  let name = `${v}'`;
+  while (taken.has(name)) name += "'";
+  return name;
 }

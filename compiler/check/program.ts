@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../diag/diagnostic.ts';
 import { error } from '../diag/diagnostic.ts';
 import type { FnDecl, ImportDecl, Program, TypeDecl } from '../syntax/ast.ts';
-import { parse } from '../syntax/parse.ts';
+import { parse, TOO_DEEP } from '../syntax/parse.ts';
 import { Checker } from './checker.ts';
 import type { Module } from './module.ts';
 
@@ -71,11 +71,17 @@ export function checkSource(text: string, file: string, loader: Loader = fsLoade
     return m;
   };
 
-  const root = load(text, file, file);
-  if (root) checker.checkModule(root);
-  checker.finish();
+  try {
+    const root = load(text, file, file);
+    if (root) checker.checkModule(root);
+    checker.finish();
+  } catch (err) {
+    // The checker recurses on nesting too; see parse().
+    if (!(err instanceof RangeError)) throw err;
+    diagnostics.push(error({ file, start: 0, end: Math.min(1, text.length) }, TOO_DEEP));
+  }
   diagnostics.push(...checker.diagnostics);
-  return { diagnostics: dedupe(diagnostics), sources, module: root, checker };
+  return { diagnostics: dedupe(diagnostics), sources, module: modules.get(file) ?? null, checker };
 }
 
 export function checkFile(file: string, loader: Loader = fsLoader): CheckResult {

@@ -9,16 +9,19 @@ export interface LambdaContext {
   readonly host: boolean;
   readonly module: Module;
   readonly sizes: ReadonlySet<string>;
+  readonly sizeEnv: ReadonlyMap<string, Size>;
   readonly typeVars: ReadonlyMap<string, Type>;
 }
 import type { Static } from '../builtins/builtin.ts';
 import type { Type } from './types.ts';
+import type { Size } from './size.ts';
 import type { Module } from './module.ts';
 
 export type Binding =
   | { readonly kind: 'value'; readonly type: Type; readonly span: Span; readonly mutable: boolean; readonly static: Static | null }
   /** A size variable: an i32 value known when the function is specialized. */
-  | { readonly kind: 'size'; readonly span: Span }
+  /** A size variable; in an instance of a generic function, `size` is what the call bound it to. */
+  | { readonly kind: 'size'; readonly span: Span; readonly size?: Size }
   /** A declared function; `local` when it is what a function parameter is bound to. */
   | { readonly kind: 'fn'; readonly decl: FnDecl; readonly module: Module; readonly local?: boolean }
   /** A function parameter bound to a function literal, checked where it is called. */

@@ -51,7 +51,7 @@ export function staticValue(e: Expr, scope: Scope | null, typeOf: (e: Expr) => T
       return { kind: 'str', value: e.value };
     case 'var': {
       const b = lookup(scope, e.name);
-      if (b?.kind === 'size') return { kind: 'size', size: S.sizeVar(e.name) };
+      if (b?.kind === 'size') return { kind: 'size', size: b.size ?? S.sizeVar(e.name) };
       return b?.kind === 'value' ? b.static : null;
     }
     case 'unary': {

@@ -240,10 +240,18 @@ export interface ParseResult {
 
 /** Parses a whole file. On failure it reports the first error of every top-level declaration. */
 export function parse(text: string, file: string): ParseResult {
-  const m = muGrammar.match(text);
-  if (m.succeeded()) return { program: build(m, file), diagnostics: [] };
-  return { program: null, diagnostics: declChunks(text).flatMap((chunk) => chunkErrors(text, chunk, file)) };
+  try {
+    const m = muGrammar.match(text);
+    if (m.succeeded()) return { program: build(m, file), diagnostics: [] };
+    return { program: null, diagnostics: declChunks(text).flatMap((chunk) => chunkErrors(text, chunk, file)) };
+  } catch (err) {
+    // The parser recurses on nesting; a stack overflow is the program's depth, not a bug.
+    if (!(err instanceof RangeError)) throw err;
+    return { program: null, diagnostics: [error({ file, start: 0, end: Math.min(1, text.length) }, TOO_DEEP)] };
+  }
 }
+
+export const TOO_DEEP = 'the program nests too deeply to be compiled (parentheses, calls or operators hundreds deep)';
 
 function build(m: ohm.MatchResult, file: string): A.Program {
   currentFile = file;
@@ -264,13 +272,14 @@ function declChunks(text: string): [number, number][] {
 }
 
 function chunkErrors(text: string, [start, end]: [number, number], file: string): Diagnostic[] {
-  // Blank out the other declarations (keeping newlines) so offsets stay those of the whole file.
-  const blank = (s: string) => s.replace(/[^\n]/g, ' ');
-  const masked = blank(text.slice(0, start)) + text.slice(start, end) + blank(text.slice(end));
-  const m = muGrammar.match(masked);
+  // Each declaration is matched on its own text (so a file with many declarations costs linear
+  // time); the failure position is shifted back to the whole file.
+  const chunk = text.slice(start, end);
+  const m = muGrammar.match(chunk);
   if (!m.failed()) return [];
-  const pos = m.getRightmostFailurePosition();
-  // A failure in the blanked tail means the declaration ended early: point at its last character.
+  const pos = start + m.getRightmostFailurePosition();
+  const masked = text.slice(0, end);
+  // A failure past the declaration's last character means it ended early: point at that character.
   const declEnd = start + text.slice(start, end).trimEnd().length;
   const at = Math.min(pos, declEnd);
   const rest = masked.slice(pos);
@@ -280,7 +289,7 @@ function chunkErrors(text: string, [start, end]: [number, number], file: string)
   let message = `syntax error: expected ${simplifyExpected(expected)}, found ${found}`;
   if (/^"[^"\n]*$/m.test(rest.split('\n')[0]!)) message = 'syntax error: unterminated string';
   else if (/end of input/.test(expected) && tok !== null) message = `syntax error: unexpected ${found}`;
-  return [error({ file, start: at, end: at + 1 }, message)];
+  return [error({ file, start: at, end: Math.min(at + 1, text.length) }, message)];
 }
 
 /** Ohm lists every terminal it tried; collapse the expression-start alternatives into a word. */

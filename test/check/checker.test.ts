@@ -418,3 +418,38 @@ describe('checker: a complete program', () => {
     );
   });
 });
+
+describe('checker: generic functions and function parameters', () => {
+  it('keeps a callee size apart from a caller size of the same name', () => {
+    const r = clean(lines('fn g[n, k](x: f32[k], y: f32[k], z: f32[n]) -> f32[n] = z', 'fn f[n](a: f32[n], b: f32[2]) -> f32[2] = g(a, a, b)'));
+    expect(typeOf(r, 'g(a, a, b)')).toBe('f32[2]');
+  });
+
+  it('checks an instance with the sizes its call bound', () => {
+    const r = clean(
+      lines(
+        'type RmsNorm[d] = { gain: f32[d] }',
+        'fn scale[d, X: type](p: RmsNorm[d], x: X) -> X = x * p.gain',
+        'fn use(g: RmsNorm[4], x: f32[3, 4]) -> f32[3, 4] = scale(g, x)',
+      ),
+    );
+    expect(typeOf(r, 'scale(g, x)')).toBe('f32[3, 4]');
+  });
+
+  it('binds a function parameter per call, to a name or a literal', () => {
+    const r = clean(
+      lines(
+        'fn sq(x: f32[3]) -> f32 = sum(x * x)',
+        'fn twice(f: fn, x: f32[3]) = f(x) + f(x)',
+        'fn a(x: f32[3]) -> f32 = twice(sq, x)',
+        'fn b(x: f32[3]) -> f32 = twice(fn(v) = max(v), x)',
+      ),
+    );
+    expect(typeOf(r, 'twice(sq, x)')).toBe('f32');
+  });
+
+  it('types value_and_grad of a function returning (loss, aux)', () => {
+    const r = clean(lines('fn l(w: f32[2]) -> (f32, { n: f32 }) = (sum(w), { n: max(w) })', 'fn g(w: f32[2]) = value_and_grad(l)(w)'));
+    expect(typeOf(r, 'value_and_grad(l)(w)')).toBe('((f32, { n: f32 }), f32[2])');
+  });
+});
