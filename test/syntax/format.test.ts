@@ -421,19 +421,17 @@ describe('format: examples/mlp.mu', () => {
     expect(commentsOf(format(parsed(src), src))).toEqual(commentsOf(src));
   });
 
-  it('keeps its hand-written lines where they are canonical', () => {
-    const out = format(parsed(src), src);
-    for (const line of [
-      'fn linear[b, i, o](p: Layer[i, o], x: f32[b, i]) -> f32[b, o] =',
-      '  x @ p.w + p.b',
-      '  let logits = forward(p, x) in',
-      '  mean(logsumexp(logits, axis = -1) - sum(logits * one_hot(y, c), axis = -1))',
-      '  tree.map(fn(w, dw) = w - lr * dw, p, g)',
-      '  var p = init(rand.key(0), d = 4, h = 16, c = 3)',
-      '  for step in 0..200 do {',
-      '    let (l, g) = value_and_grad(loss)(p, x, y)',
-    ])
-      expect(out.split('\n')).toContain(line);
-    expect(out.split('\n').every((l) => l.length <= 100 && l === l.trimEnd())).toBe(true);
+  it('comes out in the canonical layout', () => {
+    const lines = format(parsed(src), src).split('\n');
+    for (const l of lines) {
+      expect(l.length, l).toBeLessThanOrEqual(100);
+      expect(l, 'no trailing spaces').toBe(l.trimEnd());
+      expect(/^(?: {2})*\S/.test(l) || l === '', `indented by a multiple of two: '${l}'`).toBe(true);
+    }
+    expect(lines.join('\n')).not.toMatch(/\n\n\n/);
+    // Every pure function's body starts on its own line, indented by two.
+    lines.forEach((l, i) => {
+      if (/^fn .*=$/.test(l)) expect(lines[i + 1]).toMatch(/^ {2}\S/);
+    });
   });
 });
