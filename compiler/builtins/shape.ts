@@ -4,7 +4,7 @@ import { broadcast } from '../check/broadcast.ts';
 import * as S from '../check/size.ts';
 import { i32, show, showShape, tensor, type TensorType } from '../check/types.ts';
 import {
-  axisOf, need, RuleError, staticInt, staticSizes, tensorArg,
+  axisOf, need, RuleError, staticInt, staticSize, staticSizes, tensorArg,
   type Args, type Builtin,
 } from './builtin.ts';
 
@@ -43,6 +43,14 @@ export const SHAPE: readonly Builtin[] = [
       const ok = perm.length === r && perm.every((p) => p !== null && p >= 0 && p < r) && new Set(perm).size === r;
       if (!ok) throw new RuleError(`transpose: perm must be a permutation of 0..${r - 1} for ${show(t)}`, need(args, 'perm'));
       return tensor(t.dtype, perm.map((p) => t.shape[p!]!));
+    },
+  },
+  {
+    name: 'repeat', doc: 'n copies of x stacked along a new first axis',
+    params: [{ name: 'x' }, { name: 'n' }],
+    type: (args) => {
+      const t = tensorArg(args, 'x');
+      return tensor(t.dtype, [staticSize(args, 'n'), ...t.shape]);
     },
   },
   {

@@ -199,13 +199,14 @@ export class Checker {
     typeVars: ReadonlyMap<string, Type> = new Map(),
     fnArgs: ReadonlyMap<string, FnArg> = new Map(),
     sizeEnv: ReadonlyMap<string, S.Size> = new Map(),
+    statics: ReadonlyMap<string, Static> = new Map(),
   ): Type {
     let scope = this.fnScope(fn, m, sizeEnv);
     const sizes = new Set(fn.sizeParams.map((p) => p.name));
     for (const p of params) {
       const f = fnArgs.get(p.name);
       if (f) scope = bind(scope, p.name, f.kind === 'fn' ? { ...f, local: true } : f);
-      else scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: null });
+      else scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: statics.get(p.name) ?? null });
     }
     if (fn.body.kind === 'block') {
       this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, sizeEnv, typeVars });
@@ -768,7 +769,16 @@ export class Checker {
     }
     // A generic instance is checked with the call's sizes, so its type is already the caller's.
     const bound = new Map(sig.sizeParams.flatMap((v) => (solved.env.has(own(v)) ? [[v, solved.env.get(own(v))!] as const] : [])));
-    const ret = isGeneric(sig) ? this.instance(decl, m, sig, typeEnv, at, fnArgs, bound) : rn(sig.ret);
+    // An instance also knows its arguments that are known when compiling (a string option such as
+    // attention = "mla", a flag, a literal count), and so do the defaults of the ones left out.
+    const statics = new Map<string, Static>();
+    if (isGeneric(sig))
+      for (const p of decl.params) {
+        const arg = b.bound.get(p.name.name);
+        const st = arg ? types.get(arg)?.static : p.default ? staticValue(p.default, null) : null;
+        if (st) statics.set(p.name.name, st);
+      }
+    const ret = isGeneric(sig) ? this.instance(decl, m, sig, typeEnv, at, fnArgs, bound, statics) : rn(sig.ret);
     const missing = sig.sizeParams.filter((s) => !solved.env.has(own(s)) && S.variables(retSizes(ret)).has(own(s)));
     if (missing.length > 0) return this.report(at, `cannot infer size '${missing[0]}' of '${callee}' from its arguments; pass it as ${missing[0]} = …`);
     return T.substitute(ret, solved.env);
@@ -836,6 +846,7 @@ export class Checker {
     at: A.Span,
     fnArgs: ReadonlyMap<string, FnArg> = new Map(),
     sizeEnv: ReadonlyMap<string, S.Size> = new Map(),
+    statics: ReadonlyMap<string, Static> = new Map(),
   ): Type {
     const missing = sig.typeParams.find((t) => !typeEnv.has(t));
     if (missing !== undefined) return this.report(at, `cannot infer type parameter '${missing}' of '${decl.name.name}': no argument has its type`);
@@ -843,6 +854,7 @@ export class Checker {
       ...sig.typeParams.map((t) => T.show(typeEnv.get(t)!)),
       ...sig.fnParams.map((f) => this.fnIdentity(fnArgs.get(f))),
       ...sig.sizeParams.map((v) => `${v}=${sizeEnv.has(v) ? S.show(sizeEnv.get(v)!) : '?'}`),
+      ...[...statics].map(([n, v]) => `${n}:=${showStatic(v)}`),
     ].join(' | ');
     const memo = this.instances.get(decl) ?? new Map<string, Type>();
     this.instances.set(decl, memo);
@@ -855,7 +867,7 @@ export class Checker {
     this.active.push(decl);
     let body: Type;
     try {
-      body = this.checkBodyIn(decl, m, params, declared, typeEnv, fnArgs, sizeEnv);
+      body = this.checkBodyIn(decl, m, params, declared, typeEnv, fnArgs, sizeEnv, statics);
     } finally {
       this.active.pop();
       this.instantiations.pop();
@@ -1151,4 +1163,15 @@ function freshName(v: string, taken: ReadonlySet<string>): string {
   let name = `${v}'`;
   while (taken.has(name)) name += "'";
   return name;
+}
+
+function showStatic(v: Static): string {
+  switch (v.kind) {
+    case 'size':
+      return S.show(v.size);
+    case 'list':
+      return `[${v.items.map(showStatic).join(', ')}]`;
+    default:
+      return JSON.stringify(v.value);
+  }
 }

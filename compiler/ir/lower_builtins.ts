@@ -215,6 +215,11 @@ export const BUILTIN_LOWERING: Readonly<Record<string, Lower>> = {
   },
   reshape: (b, a) => t(b.add('reshape', [id(a, 'x')], { shape: ints(a, 'shape') })),
   rank: (b, a) => t(b.scalar(rankOf(b, id(a, 'x')), 'i32')),
+  repeat: (b, a) => {
+    const x = id(a, 'x');
+    const shape = b.type(x).shape;
+    return t(b.broadcast(b.add('reshape', [x], { shape: [1, ...shape] }), [a.known('n') as number, ...shape]));
+  },
   broadcast_to: (b, a) => t(b.broadcast(id(a, 'x'), ints(a, 'shape'))),
   concat: (b, a) => {
     const xs = tupleIds(a, 'xs');
