@@ -9,11 +9,12 @@ import { renderDiagnostic } from '../compiler/diag/render.ts';
 import type { Diagnostic } from '../compiler/diag/diagnostic.ts';
 import { lineCol } from '../compiler/diag/diagnostic.ts';
 import { Builder, printGraph, type Graph } from '../compiler/ir/graph.ts';
+import type { Static } from '../compiler/builtins/builtin.ts';
 import { extend, leaves, LowerError, Lowerer, type Env } from '../compiler/ir/lower.ts';
 import { simplify } from '../compiler/transform/simplify.ts';
 import { BACKENDS, type Backend } from './backend.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
-import { HostRunner, RunError, toLV, type RunOptions } from './host/run.ts';
+import { HostRunner, RunError, toLV, typeOf, type RunOptions } from './host/run.ts';
 import { hostTensor, UNIT, type HostValue } from './host/value.ts';
 
 export type { Tensor };
@@ -103,6 +104,10 @@ export class MuProgram {
       if (!type) throw new Error(`'${name}' has no parameter '${k}'`);
       bound.set(k, toHost(v, type, `${name}(${k})`));
     }
+    // A generic entry point is checked here, for the types it is called with.
+    const statics = new Map([...bound].flatMap(([k, v]) => (v.kind === 'str' ? [[k, { kind: 'str', value: v.value } as const]] : [])));
+    const problems = this.checked.checker.instantiate(decl, this.module, new Map([...bound].map(([k, v]) => [k, typeOf(v)])), statics);
+    if (problems.length > 0) throw new CompileError(problems, this.checked.sources);
     const runner = new HostRunner(this.checked.checker, { backend: this.backend, ...opts });
     try {
       return fromHost(await runner.runFn(decl, this.module, bound));
@@ -140,11 +145,17 @@ export class MuProgram {
     const b = new Builder();
     let env: Env | null = null;
     let index = 0;
+    const types = new Map<string, T.Type>();
+    const statics = new Map<string, Static>();
     decl.params.forEach((p, i) => {
       if (args[i] === undefined) return;
       const v = toHost(args[i]!, sig.params[i]!.type, `${name}(${p.name.name})`);
+      types.set(p.name.name, typeOf(v));
+      if (v.kind === 'str') statics.set(p.name.name, { kind: 'str', value: v.value });
       env = extend(env, p.name.name, { lv: toLV(v, (t) => b.input(t, index++, p.name.name)) });
     });
+    const problems = this.checked.checker.instantiate(decl, this.module, types, statics);
+    if (problems.length > 0) throw new CompileError(problems, this.checked.sources);
     const call: A.Expr = {
       kind: 'call',
       callee: { kind: 'var', name, span: decl.name.span },

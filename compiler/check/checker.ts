@@ -784,6 +784,34 @@ export class Checker {
     return T.substitute(ret, solved.env);
   }
 
+  /**
+   * Checks the instance of a generic function that a call from outside the language makes (the
+   * TypeScript API, or the host calling an entry point) with arguments of these types; returns the
+   * diagnostics it produced, so the caller can report them.
+   */
+  instantiate(decl: A.FnDecl, m: Module, args: ReadonlyMap<string, Type>, statics: ReadonlyMap<string, Static>): Diagnostic[] {
+    const sig = this.signature(decl, m);
+    if (!isGeneric(sig)) return [];
+    const before = this.diagnostics.length;
+    const typeEnv = new Map<string, Type>();
+    const pairs: [S.Size, S.Size, string][] = [];
+    for (const p of sig.params) {
+      const a = args.get(p.name);
+      if (a === undefined || p.type.kind === 'fn') continue;
+      const r = collectDims(p.type, a, p.name, typeEnv);
+      if ('pairs' in r) pairs.push(...r.pairs);
+    }
+    const solved = solve(pairs, new Set(sig.sizeParams));
+    const sizes = solved.ok ? solved.env : new Map<string, S.Size>();
+    const known = new Map(statics);
+    for (const p of decl.params) if (!known.has(p.name.name) && p.default && !args.has(p.name.name)) {
+      const st = staticValue(p.default, null);
+      if (st) known.set(p.name.name, st);
+    }
+    this.instance(decl, m, sig, typeEnv, decl.span, new Map(), sizes, known);
+    return this.diagnostics.slice(before);
+  }
+
   /** A key for what a function parameter is bound to: the function, or the literal's place. */
   private fnIdentity(f: FnArg | undefined): string {
     if (f === undefined) return '?';
@@ -1153,9 +1181,12 @@ function mentions(t: A.TypeExpr, name: string): boolean {
 
 let nextLambdaId = 0;
 
-/** A function whose body is checked per use: it has type parameters or function parameters. */
+/**
+ * A function whose body is checked per use: it has type parameters, function parameters, or
+ * string parameters (strings only ever come from literals, so each instance knows its options).
+ */
 function isGeneric(sig: Sig): boolean {
-  return sig.typeParams.length > 0 || sig.fnParams.length > 0;
+  return sig.typeParams.length > 0 || sig.fnParams.length > 0 || (!sig.host && sig.params.some((p) => p.type.kind === 'str'));
 }
 
 /** A name like `v` that none of `taken` uses: v', v'', … */

@@ -6,14 +6,19 @@ import type { Buffer, Expr, Kernel, Schedule, View } from './ir.ts';
 const numText = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 export const showShape = (dtype: string, shape: readonly number[]): string => `${dtype}[${shape.join(', ')}]`;
 
+/** Σ coeff·name + offset, as `3*i0 + i1 - 3`. */
 function viewText(v: View, axis: (a: number) => string): string {
-  const parts: string[] = [];
-  v.strides.forEach((s, a) => {
-    if (s !== 0) parts.push(s === 1 ? axis(a) : `${numText(s)}*${axis(a)}`);
+  const terms: [number, string][] = [];
+  v.strides.forEach((s, a) => s !== 0 && terms.push([s, axis(a)]));
+  for (const d of v.dynamic) terms.push([d.stride, `t${d.index}`]);
+  const parts = terms.map(([k, name], i) => {
+    const mag = Math.abs(k) === 1 ? name : `${Math.abs(k)}*${name}`;
+    return k < 0 ? `${i === 0 ? '-' : '- '}${mag}` : `${i === 0 ? '' : '+ '}${mag}`;
   });
-  for (const d of v.dynamic) parts.push(d.stride === 1 ? `t${d.index}` : `${numText(d.stride)}*t${d.index}`);
-  if (v.offset !== 0 || parts.length === 0) parts.push(numText(v.offset));
-  return parts.join(' + ');
+  if (v.offset !== 0 || parts.length === 0) {
+    parts.push(parts.length === 0 ? numText(v.offset) : `${v.offset < 0 ? '-' : '+'} ${Math.abs(v.offset)}`);
+  }
+  return parts.join(' ');
 }
 
 function exprText(e: Expr, axis: (a: number) => string): string {

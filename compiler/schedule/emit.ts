@@ -92,7 +92,10 @@ class Emitter {
   }
 
   private atom(a: Atom): ExprId {
-    return a.k === 'val' ? a.expr : this.table.imod(this.table.idiv(this.ix(a.of), a.radix), a.size);
+    if (a.k === 'val') return a.expr;
+    const [lo, hi] = range(a.of, this.sizes);
+    const q = this.table.idiv(this.ix(a.of), a.radix);
+    return lo >= 0 && hi < a.radix * a.size ? q : this.table.imod(q, a.size); // the top digit needs no mod
   }
 
   /** An index as an i32 expression. */

@@ -311,7 +311,8 @@ class Fuser {
 
   private newGroup(kind: GroupKind, root: number, reads: Set<number>, deps: Set<number>, operands: readonly OperandPlan[], alpha: number): void {
     const id = this.groups.length;
-    this.groups.push({ id, kind, root, members: [root], reads, deps, operands, alpha });
+    // Copies: the sets may be an inline operand's own, which must not grow with the group.
+    this.groups.push({ id, kind, root, members: [root], reads: new Set(reads), deps: new Set(deps), operands, alpha });
     this.groupOf.set(root, id);
     this.role.set(root, 'member');
   }
@@ -320,6 +321,6 @@ class Fuser {
   private materialize(id: number): void {
     if (this.role.get(id) !== 'inline') return;
     const info = this.inline.get(id)!;
-    this.newGroup('elementwise', id, new Set(info.reads), new Set(info.deps), [], 1);
+    this.newGroup('elementwise', id, info.reads, info.deps, [], 1);
   }
 }
