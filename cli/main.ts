@@ -5,6 +5,7 @@ import { runCheck } from './check.ts';
 import { guard, guardAsync } from './guard.ts';
 import { runFile } from './run.ts';
 import { build } from './build.ts';
+import { runFmt } from './fmt.ts';
 
 const program = new Command('muc')
   .description('muc: a typed tensor language and its compiler')
@@ -21,6 +22,16 @@ program
   .option('--json', 'print diagnostics as JSON on stdout')
   .action((files: string[], opts: { json?: boolean }) => {
     process.exitCode = guard(() => runCheck(files, { json: opts.json === true }));
+  });
+
+program
+  .command('fmt')
+  .description('print .mu files in the canonical layout (comments kept)')
+  .argument('<files...>', '.mu files')
+  .option('--write', 'rewrite the files in place')
+  .option('--check', 'only list the files whose layout differs, and exit 1 if any does')
+  .action((files: string[], opts: { write?: boolean; check?: boolean }) => {
+    process.exitCode = guard(() => runFmt(files, { write: opts.write === true, check: opts.check === true }));
   });
 
 const collect = (v: string, prev: string[]) => [...prev, v];

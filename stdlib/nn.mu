@@ -25,6 +25,7 @@ fn scaled_std(std: f32, layers: i32) -> f32 =
 -- ---- linear ----
 
 type Linear[i, o] = { w: f32[i, o] }
+
 type LinearBias[i, o] = { w: f32[i, o], b: f32[o] }
 
 fn linear[b, t, i, o](p: Linear[i, o], x: f32[b, t, i]) -> f32[b, t, o] =
@@ -69,14 +70,16 @@ type SwiGlu[d, h] = { gate: f32[d, h], up: f32[d, h], down: f32[h, d] }
 
 -- The gate decides, per hidden unit, how much of the linear "up" feature passes (Shazeer 2020).
 fn swiglu[b, t, d, h](p: SwiGlu[d, h], x: f32[b, t, d]) -> f32[b, t, d] =
-  (silu(x @ p.gate) * (x @ p.up)) @ p.down
+  silu(x @ p.gate) * (x @ p.up) @ p.down
 
 -- `down` writes into the residual stream, so it gets the depth-scaled std.
 fn swiglu_init[d, h](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> SwiGlu[d, h] =
   let ks = rand.split(key, 3) in
-  { gate: normal(ks[0], std, m = d, n = h),
+  {
+    gate: normal(ks[0], std, m = d, n = h),
     up: normal(ks[1], std, m = d, n = h),
-    down: normal(ks[2], scaled_std(std, layers), m = h, n = d) }
+    down: normal(ks[2], scaled_std(std, layers), m = h, n = d)
+  }
 
 -- ---- rotary position embedding ----
 
@@ -84,8 +87,7 @@ fn swiglu_init[d, h](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> SwiGlu[d,
 -- i + e/2, and the pair is rotated by the angle pos · θ^(−2i/e). Rotating queries and keys by their
 -- own positions makes their dot product depend only on the distance between them. e must be even.
 fn rope[b, n, t, e](x: f32[b, n, t, e], theta: f32 = 50000.0) -> f32[b, n, t, e] =
-  let (c, s) = rope_angles(theta, t = t, e = e) in
-  x * c + rotate_half(x) * s
+  let (c, s) = rope_angles(theta, t = t, e = e) in x * c + rotate_half(x) * s
 
 -- cos and sin of the angles, for positions 0..t-1 (rows) and features 0..e-1 (each pair's angle twice).
 fn rope_angles[t, e](theta: f32) -> (f32[t, e], f32[t, e]) =
@@ -114,20 +116,26 @@ fn merge_heads[b, nh, t, dh](x: f32[b, nh, t, dh]) -> f32[b, t, nh * dh] =
 -- logit the softmax sees: its growth is what destabilizes Muon-trained attention (MuonClip caps it),
 -- so it is worth logging. Masked logits are -1e30 rather than -inf so that no inf - inf can appear;
 -- every row sees at least its own position, so the max is always a real logit.
-fn causal_attention[b, h, t, e, f](q: f32[b, h, t, e], k: f32[b, h, t, e], v: f32[b, h, t, f]) -> (f32[b, h, t, f], f32) =
-  let logits = (q @ transpose(k)) * rsqrt(f32(e)) in
+fn causal_attention[b, h, t, e, f](
+  q: f32[b, h, t, e],
+  k: f32[b, h, t, e],
+  v: f32[b, h, t, f]
+) -> (f32[b, h, t, f], f32) =
+  let logits = q @ transpose(k) * rsqrt(f32(e)) in
   let pos = arange(t) in
   let visible = expand_dims(pos, 1) >= expand_dims(pos, 0) in
   let masked = where(visible, logits, -1e30) in
   (softmax(masked, axis = -1) @ v, max(masked))
 
 -- Standard multi-head attention with RoPE on queries and keys; d = nh·dh.
-type Attention[nh, dh] = {
-  wq: f32[nh * dh, nh * dh], wk: f32[nh * dh, nh * dh],
-  wv: f32[nh * dh, nh * dh], wo: f32[nh * dh, nh * dh] }
+type Attention[nh, dh] = { wq: f32[nh * dh, nh * dh], wk: f32[nh * dh, nh * dh], wv: f32[nh * dh, nh * dh], wo: f32[nh * dh, nh * dh] }
 
 -- Returns the output and the max attention logit. MLA (mla, mla_q_latent) has the same call shape.
-fn attention[b, t, nh, dh](p: Attention[nh, dh], x: f32[b, t, nh * dh], theta: f32 = 50000.0) -> (f32[b, t, nh * dh], f32) =
+fn attention[b, t, nh, dh](
+  p: Attention[nh, dh],
+  x: f32[b, t, nh * dh],
+  theta: f32 = 50000.0
+) -> (f32[b, t, nh * dh], f32) =
   let q = rope(split_heads(x @ p.wq, nh = nh, dh = dh), theta) in
   let k = rope(split_heads(x @ p.wk, nh = nh, dh = dh), theta) in
   let v = split_heads(x @ p.wv, nh = nh, dh = dh) in
@@ -137,10 +145,12 @@ fn attention[b, t, nh, dh](p: Attention[nh, dh], x: f32[b, t, nh * dh], theta: f
 fn attention_init[nh, dh](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> Attention[nh, dh] =
   let d = nh * dh in
   let ks = rand.split(key, 4) in
-  { wq: normal(ks[0], std, m = d, n = d),
+  {
+    wq: normal(ks[0], std, m = d, n = d),
     wk: normal(ks[1], std, m = d, n = d),
     wv: normal(ks[2], std, m = d, n = d),
-    wo: normal(ks[3], scaled_std(std, layers), m = d, n = d) }
+    wo: normal(ks[3], scaled_std(std, layers), m = d, n = d)
+  }
 
 -- ---- multi-head latent attention (DeepSeek-V2/V3, Moonlight) ----
 --
@@ -153,30 +163,39 @@ fn attention_init[nh, dh](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> Atte
 
 -- The key/value path: down to the latent, normalize it (its scale is otherwise free to drift), up to
 -- per-head keys and values; plus the shared rotary key.
-type MlaKv[nh, dh, dr, dc] = {
-  down: f32[nh * dh, dc], norm: RmsNorm[dc],
-  k_up: f32[dc, nh * dh], v_up: f32[dc, nh * dh],
-  k_rope: f32[nh * dh, dr] }
+type MlaKv[nh, dh, dr, dc] = { down: f32[nh * dh, dc], norm: RmsNorm[dc], k_up: f32[dc, nh * dh], v_up: f32[dc, nh * dh], k_rope: f32[nh * dh, dr] }
 
 -- Queries projected directly, as in Moonlight.
 type Mla[nh, dh, dr, dc] = { wq: f32[nh * dh, nh * (dh + dr)], kv: MlaKv[nh, dh, dr, dc], wo: f32[nh * dh, nh * dh] }
 
 -- Queries through their own dq-feature latent, as in DeepSeek-V3 (it saves activation memory in
 -- training, not cache).
-type MlaQLatent[nh, dh, dr, dc, dq] = {
-  q_down: f32[nh * dh, dq], q_norm: RmsNorm[dq], q_up: f32[dq, nh * (dh + dr)],
-  kv: MlaKv[nh, dh, dr, dc], wo: f32[nh * dh, nh * dh] }
+type MlaQLatent[nh, dh, dr, dc, dq] = { q_down: f32[nh * dh, dq], q_norm: RmsNorm[dq], q_up: f32[dq, nh * (dh + dr)], kv: MlaKv[nh, dh, dr, dc], wo: f32[nh * dh, nh * dh] }
 
-fn mla[b, t, nh, dh, dr, dc](p: Mla[nh, dh, dr, dc], x: f32[b, t, nh * dh], theta: f32 = 50000.0) -> (f32[b, t, nh * dh], f32) =
+fn mla[b, t, nh, dh, dr, dc](
+  p: Mla[nh, dh, dr, dc],
+  x: f32[b, t, nh * dh],
+  theta: f32 = 50000.0
+) -> (f32[b, t, nh * dh], f32) =
   mla_attend(p.kv, p.wo, x @ p.wq, x, theta, nh = nh, dh = dh)
 
-fn mla_q_latent[b, t, nh, dh, dr, dc, dq](p: MlaQLatent[nh, dh, dr, dc, dq], x: f32[b, t, nh * dh], theta: f32 = 50000.0) -> (f32[b, t, nh * dh], f32) =
+fn mla_q_latent[b, t, nh, dh, dr, dc, dq](
+  p: MlaQLatent[nh, dh, dr, dc, dq],
+  x: f32[b, t, nh * dh],
+  theta: f32 = 50000.0
+) -> (f32[b, t, nh * dh], f32) =
   let q = rms_norm(p.q_norm, x @ p.q_down) @ p.q_up in
   mla_attend(p.kv, p.wo, q, x, theta, nh = nh, dh = dh)
 
 -- The attention shared by both MLA variants, from the queries' projection q (per head: dh
 -- non-rotary features, then dr rotary ones).
-fn mla_attend[b, t, nh, dh, dr, dc](kv: MlaKv[nh, dh, dr, dc], wo: f32[nh * dh, nh * dh], q: f32[b, t, nh * (dh + dr)], x: f32[b, t, nh * dh], theta: f32) -> (f32[b, t, nh * dh], f32) =
+fn mla_attend[b, t, nh, dh, dr, dc](
+  kv: MlaKv[nh, dh, dr, dc],
+  wo: f32[nh * dh, nh * dh],
+  q: f32[b, t, nh * (dh + dr)],
+  x: f32[b, t, nh * dh],
+  theta: f32
+) -> (f32[b, t, nh * dh], f32) =
   let qh = split_heads(q, nh = nh, dh = dh + dr) in
   let q_full = concat((qh[:, :, :, :dh], rope(qh[:, :, :, dh:], theta)), axis = -1) in
   let c = rms_norm(kv.norm, x @ kv.down) in
@@ -190,27 +209,37 @@ fn mla_attend[b, t, nh, dh, dr, dc](kv: MlaKv[nh, dh, dr, dc], wo: f32[nh * dh, 
 fn mla_kv_init[nh, dh, dr, dc](key: i32[2], std: f32) -> MlaKv[nh, dh, dr, dc] =
   let d = nh * dh in
   let ks = rand.split(key, 4) in
-  { down: normal(ks[0], std, m = d, n = dc),
+  {
+    down: normal(ks[0], std, m = d, n = dc),
     norm: rms_norm_init(d = dc),
     k_up: normal(ks[1], std, m = dc, n = d),
     v_up: normal(ks[2], std, m = dc, n = d),
-    k_rope: normal(ks[3], std, m = d, n = dr) }
+    k_rope: normal(ks[3], std, m = d, n = dr)
+  }
 
 fn mla_init[nh, dh, dr, dc](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> Mla[nh, dh, dr, dc] =
   let d = nh * dh in
   let ks = rand.split(key, 3) in
-  { wq: normal(ks[0], std, m = d, n = nh * (dh + dr)),
+  {
+    wq: normal(ks[0], std, m = d, n = nh * (dh + dr)),
     kv: mla_kv_init(ks[1], std, nh = nh, dh = dh, dr = dr, dc = dc),
-    wo: normal(ks[2], scaled_std(std, layers), m = d, n = d) }
+    wo: normal(ks[2], scaled_std(std, layers), m = d, n = d)
+  }
 
-fn mla_q_latent_init[nh, dh, dr, dc, dq](key: i32[2], std: f32 = 0.02, layers: i32 = 1) -> MlaQLatent[nh, dh, dr, dc, dq] =
+fn mla_q_latent_init[nh, dh, dr, dc, dq](
+  key: i32[2],
+  std: f32 = 0.02,
+  layers: i32 = 1
+) -> MlaQLatent[nh, dh, dr, dc, dq] =
   let d = nh * dh in
   let ks = rand.split(key, 4) in
-  { q_down: normal(ks[0], std, m = d, n = dq),
+  {
+    q_down: normal(ks[0], std, m = d, n = dq),
     q_norm: rms_norm_init(d = dq),
     q_up: normal(ks[1], std, m = dq, n = nh * (dh + dr)),
     kv: mla_kv_init(ks[2], std, nh = nh, dh = dh, dr = dr, dc = dc),
-    wo: normal(ks[3], scaled_std(std, layers), m = d, n = d) }
+    wo: normal(ks[3], scaled_std(std, layers), m = d, n = d)
+  }
 
 -- ---- loss ----
 

@@ -50,19 +50,21 @@
 fn newton_schulz[G: type](g: G, steps: i32 = 5) -> G =
   let (a, b, c) = (3.4445, -4.7750, 2.0315) in
   loop x = g / (frobenius(g) + 1e-7) for _ in 0..steps do
-    let A = x @ transpose(x) in
-    let B = b * A + c * (A @ A) in
-    a * x + B @ x
+    let A = x @ transpose(x) in let B = b * A + c * (A @ A) in a * x + B @ x
 
 -- ‖X‖_F of each matrix (the last two axes), kept as size-1 axes so that it divides X.
-fn frobenius[G: type](x: G) = sqrt(sum(x * x, axis = [-2, -1], keepdims = true))
+fn frobenius[G: type](x: G) =
+  sqrt(sum(x * x, axis = [-2, -1], keepdims = true))
 
 -- The orthogonalized matrix: transposed first when it has more rows than columns, and back after.
 fn orthogonalize_matrix[rows, cols](g: f32[rows, cols], steps: i32 = 5) -> f32[rows, cols] =
   if rows > cols then transpose(newton_schulz(transpose(g), steps)) else newton_schulz(g, steps)
 
 -- The same for a stack of expert matrices f32[E, A, B]: each expert's matrix on its own.
-fn orthogonalize_experts[e, rows, cols](g: f32[e, rows, cols], steps: i32 = 5) -> f32[e, rows, cols] =
+fn orthogonalize_experts[e, rows, cols](
+  g: f32[e, rows, cols],
+  steps: i32 = 5
+) -> f32[e, rows, cols] =
   if rows > cols then transpose(newton_schulz(transpose(g), steps)) else newton_schulz(g, steps)
 
 -- Muon's update direction for a matrix or an expert stack: O = NS(D), times the scale.
@@ -72,7 +74,11 @@ fn muon_direction[W: type](d: W, scale: str = "match_rms_adamw", ns_steps: i32 =
 fn muon_matrix[rows, cols](d: f32[rows, cols], scale: str, ns_steps: i32) -> f32[rows, cols] =
   muon_scale(rows, cols, scale) * orthogonalize_matrix(d, ns_steps)
 
-fn muon_experts[e, rows, cols](d: f32[e, rows, cols], scale: str, ns_steps: i32) -> f32[e, rows, cols] =
+fn muon_experts[e, rows, cols](
+  d: f32[e, rows, cols],
+  scale: str,
+  ns_steps: i32
+) -> f32[e, rows, cols] =
   muon_scale(rows, cols, scale) * orthogonalize_experts(d, ns_steps)
 
 -- The factor on an orthogonalized A×B update (the names torch.optim.Muon uses):
@@ -82,31 +88,56 @@ fn muon_experts[e, rows, cols](d: f32[e, rows, cols], scale: str, ns_steps: i32)
 --   "original" (Keller Jordan): √max(1, A/B).
 -- Any other name gives NaN, so a misspelt option shows at the first step (muc run --check-nan).
 fn muon_scale(rows: i32, cols: i32, scale: str = "match_rms_adamw") -> f32 =
-  if scale == "match_rms_adamw" then 0.2 * sqrt(f32(maximum(rows, cols)))
-  else if scale == "original" then sqrt(maximum(1.0, f32(rows) / f32(cols)))
-  else 0.0 / 0.0
+  if scale == "match_rms_adamw" then
+    0.2 * sqrt(f32(maximum(rows, cols)))
+  else if scale == "original" then
+    sqrt(maximum(1.0, f32(rows) / f32(cols)))
+  else
+    0.0 / 0.0
 
 -- ===== Per-leaf rules =====
 
 -- Muon's momentum: M_t = μ·M_{t−1} + G_t (no dampening).
-fn muon_momentum[W: type](m: W, g: W, momentum: f32 = 0.95) -> W = momentum * m + g
+fn muon_momentum[W: type](m: W, g: W, momentum: f32 = 0.95) -> W =
+  momentum * m + g
 
 -- Muon's step for one leaf, given the new momentum M_t:
 --   O = NS(G_t + μ·M_t) with Nesterov (the default), NS(M_t) without;
 --   W ← W·(1 − η·λ) − η·scale·O; the decay uses the unadjusted η.
-fn muon_update[W: type](w: W, g: W, m: W, lr: f32 = 1e-3, weight_decay: f32 = 0.1, momentum: f32 = 0.95,
-                        nesterov: bool = true, scale: str = "match_rms_adamw", ns_steps: i32 = 5) -> W =
+fn muon_update[W: type](
+  w: W,
+  g: W,
+  m: W,
+  lr: f32 = 1e-3,
+  weight_decay: f32 = 0.1,
+  momentum: f32 = 0.95,
+  nesterov: bool = true,
+  scale: str = "match_rms_adamw",
+  ns_steps: i32 = 5
+) -> W =
   let d = if nesterov then g + momentum * m else m in
   w * (1.0 - lr * weight_decay) - lr * muon_direction(d, scale, ns_steps)
 
 -- AdamW's moments: m_t = β1·m_{t−1} + (1 − β1)·g, v_t = β2·v_{t−1} + (1 − β2)·g².
-fn adamw_first[W: type](m: W, g: W, beta1: f32 = 0.9) -> W = beta1 * m + (1.0 - beta1) * g
-fn adamw_second[W: type](v: W, g: W, beta2: f32 = 0.95) -> W = beta2 * v + (1.0 - beta2) * g * g
+fn adamw_first[W: type](m: W, g: W, beta1: f32 = 0.9) -> W =
+  beta1 * m + (1.0 - beta1) * g
+
+fn adamw_second[W: type](v: W, g: W, beta2: f32 = 0.95) -> W =
+  beta2 * v + (1.0 - beta2) * g * g
 
 -- AdamW's step for one leaf at step t (counted from 1), given the new moments: bias correction
 -- m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), and decoupled decay W ← W − η·λ·W − η·m̂/(√v̂ + ε).
-fn adamw_update[W: type](w: W, m: W, v: W, t: i32, lr: f32 = 1e-3, weight_decay: f32 = 0.1,
-                         beta1: f32 = 0.9, beta2: f32 = 0.95, eps: f32 = 1e-8) -> W =
+fn adamw_update[W: type](
+  w: W,
+  m: W,
+  v: W,
+  t: i32,
+  lr: f32 = 1e-3,
+  weight_decay: f32 = 0.1,
+  beta1: f32 = 0.9,
+  beta2: f32 = 0.95,
+  eps: f32 = 1e-8
+) -> W =
   let m_hat = m / (1.0 - beta1 ** f32(t)) in
   let v_hat = v / (1.0 - beta2 ** f32(t)) in
   w - lr * weight_decay * w - lr * m_hat / (sqrt(v_hat) + eps)
@@ -115,10 +146,12 @@ fn adamw_update[W: type](w: W, m: W, v: W, t: i32, lr: f32 = 1e-3, weight_decay:
 
 -- The state of `step`: the number of steps taken, and one moments record mirroring the
 -- parameters (see PARAMETER GROUPS at the top).
-fn init_with[M: type](moments: M) = { step: 0, moments: moments }
+fn init_with[M: type](moments: M) =
+  { step: 0, moments: moments }
 
 -- For parameters laid out as { hidden: …, other: … }: Muon's rule in `hidden`, AdamW in `other`.
-fn init[P: type](p: P) = init_with({ hidden: group_moments(p.hidden), other: adamw_moments(p.other) })
+fn init[P: type](p: P) =
+  init_with({ hidden: group_moments(p.hidden), other: adamw_moments(p.other) })
 
 -- Moonlight's rule for a subtree of hidden layers: Muon (one moment) for matrices and expert
 -- stacks, AdamW (two moments) for every other leaf (norm gains, biases).
@@ -126,62 +159,126 @@ fn group_moments[P: type](p: P) =
   tree.map(fn(w) = if rank(w) == 2 or rank(w) == 3 then one_moment(w) else two_moments(w), p)
 
 -- AdamW (two moments) for every leaf: embeddings, the output head, gains, biases.
-fn adamw_moments[P: type](p: P) = tree.map(two_moments, p)
+fn adamw_moments[P: type](p: P) =
+  tree.map(two_moments, p)
 
 -- A leaf's initial state: Muon's momentum M, or AdamW's stack((m, v)).
-fn one_moment[W: type](w: W) -> W = zeros_like(w)
-fn two_moments[W: type](w: W) = stack((zeros_like(w), zeros_like(w)))
+fn one_moment[W: type](w: W) -> W =
+  zeros_like(w)
+
+fn two_moments[W: type](w: W) =
+  stack((zeros_like(w), zeros_like(w)))
 
 -- One step of Muon + AdamW: each leaf by the optimizer its state names. The moments are advanced
 -- first and the parameters updated from the new ones (tree.map gives one tree, so the two results
 -- of a leaf are two maps; the compiler shares what they have in common).
-fn step[P: type, M: type](p: P, g: P, s: { step: i32, moments: M }, lr: f32 = 1e-3, weight_decay: f32 = 0.1,
-                          momentum: f32 = 0.95, nesterov: bool = true, scale: str = "match_rms_adamw",
-                          ns_steps: i32 = 5, beta1: f32 = 0.9, beta2: f32 = 0.95, eps: f32 = 1e-8) =
+fn step[P: type, M: type](
+  p: P,
+  g: P,
+  s: { step: i32, moments: M },
+  lr: f32 = 1e-3,
+  weight_decay: f32 = 0.1,
+  momentum: f32 = 0.95,
+  nesterov: bool = true,
+  scale: str = "match_rms_adamw",
+  ns_steps: i32 = 5,
+  beta1: f32 = 0.9,
+  beta2: f32 = 0.95,
+  eps: f32 = 1e-8
+) =
   let t = s.step + 1 in
-  let moments = tree.map(fn(w, dw, st) = next_moments(w, dw, st, momentum, beta1, beta2), p, g, s.moments) in
-  let params = tree.map(fn(w, dw, st) =
-      if rank(st) == rank(w)
-      then muon_update(w, dw, st, lr, weight_decay, momentum, nesterov, scale, ns_steps)
-      else adamw_update(w, st[0], st[1], t, lr, weight_decay, beta1, beta2, eps),
-    p, g, moments) in
+  let moments = tree.map(
+    fn(w, dw, st) = next_moments(w, dw, st, momentum, beta1, beta2),
+    p,
+    g,
+    s.moments
+  ) in
+  let params = tree.map(
+    fn(w, dw, st) =
+      if rank(st) == rank(w) then
+        muon_update(w, dw, st, lr, weight_decay, momentum, nesterov, scale, ns_steps)
+      else
+        adamw_update(w, st[0], st[1], t, lr, weight_decay, beta1, beta2, eps),
+    p,
+    g,
+    moments
+  ) in
   (params, { step: t, moments: moments })
 
 -- A leaf's moments after one more gradient: Muon's momentum, or AdamW's pair.
 fn next_moments[W: type, S: type](w: W, g: W, s: S, momentum: f32, beta1: f32, beta2: f32) -> S =
-  if rank(s) == rank(w) then muon_momentum(s, g, momentum)
-  else stack((adamw_first(s[0], g, beta1), adamw_second(s[1], g, beta2)))
+  if rank(s) == rank(w) then
+    muon_momentum(s, g, momentum)
+  else
+    stack((adamw_first(s[0], g, beta1), adamw_second(s[1], g, beta2)))
 
 -- ===== Single optimizers, for every leaf of a record =====
 
 -- Muon alone, for a record of matrices and expert stacks. State: the momentum, zeros_of(p).
-fn muon[P: type](p: P, g: P, m: P, lr: f32 = 1e-3, weight_decay: f32 = 0.1, momentum: f32 = 0.95,
-                 nesterov: bool = true, scale: str = "match_rms_adamw", ns_steps: i32 = 5) -> (P, P) =
+fn muon[P: type](
+  p: P,
+  g: P,
+  m: P,
+  lr: f32 = 1e-3,
+  weight_decay: f32 = 0.1,
+  momentum: f32 = 0.95,
+  nesterov: bool = true,
+  scale: str = "match_rms_adamw",
+  ns_steps: i32 = 5
+) -> (P, P) =
   let m_t = tree.map(fn(mi, gi) = muon_momentum(mi, gi, momentum), m, g) in
-  let p_t = tree.map(fn(w, gi, mi) =
-      muon_update(w, gi, mi, lr, weight_decay, momentum, nesterov, scale, ns_steps), p, g, m_t) in
+  let p_t = tree.map(
+    fn(w, gi, mi) = muon_update(w, gi, mi, lr, weight_decay, momentum, nesterov, scale, ns_steps),
+    p,
+    g,
+    m_t
+  ) in
   (p_t, m_t)
 
 -- AdamW alone. State: adamw_init(p).
-fn adamw_init[P: type](p: P) = { step: 0, m: zeros_of(p), v: zeros_of(p) }
+fn adamw_init[P: type](p: P) =
+  { step: 0, m: zeros_of(p), v: zeros_of(p) }
 
-fn adamw[P: type](p: P, g: P, s: { step: i32, m: P, v: P }, lr: f32 = 1e-3, weight_decay: f32 = 0.1,
-                  beta1: f32 = 0.9, beta2: f32 = 0.95, eps: f32 = 1e-8) -> (P, { step: i32, m: P, v: P }) =
+fn adamw[P: type](
+  p: P,
+  g: P,
+  s: { step: i32, m: P, v: P },
+  lr: f32 = 1e-3,
+  weight_decay: f32 = 0.1,
+  beta1: f32 = 0.9,
+  beta2: f32 = 0.95,
+  eps: f32 = 1e-8
+) -> (P, { step: i32, m: P, v: P }) =
   let t = s.step + 1 in
   let m = tree.map(fn(mi, gi) = adamw_first(mi, gi, beta1), s.m, g) in
   let v = tree.map(fn(vi, gi) = adamw_second(vi, gi, beta2), s.v, g) in
-  (tree.map(fn(w, mi, vi) = adamw_update(w, mi, vi, t, lr, weight_decay, beta1, beta2, eps), p, m, v),
-   { step: t, m: m, v: v })
+  (
+    tree.map(
+      fn(w, mi, vi) = adamw_update(w, mi, vi, t, lr, weight_decay, beta1, beta2, eps),
+      p,
+      m,
+      v
+    ),
+    { step: t, m: m, v: v }
+  )
 
 -- SGD with momentum, as torch.optim.SGD (no dampening): d = g + λ·W; B_t = μ·B_{t−1} + d;
 -- W ← W − η·(d + μ·B_t) with Nesterov, W − η·B_t without. State: the buffer, zeros_of(p).
-fn sgd[P: type](p: P, g: P, buf: P, lr: f32, momentum: f32 = 0.9, nesterov: bool = false,
-                weight_decay: f32 = 0.0) -> (P, P) =
+fn sgd[P: type](
+  p: P,
+  g: P,
+  buf: P,
+  lr: f32,
+  momentum: f32 = 0.9,
+  nesterov: bool = false,
+  weight_decay: f32 = 0.0
+) -> (P, P) =
   let d = tree.map(fn(w, gi) = gi + weight_decay * w, p, g) in
   let b = tree.map(fn(bi, di) = momentum * bi + di, buf, d) in
   (tree.map(fn(w, di, bi) = w - lr * (if nesterov then di + momentum * bi else bi), p, d, b), b)
 
-fn zeros_of[P: type](p: P) -> P = tree.map(zeros_like, p)
+fn zeros_of[P: type](p: P) -> P =
+  tree.map(zeros_like, p)
 
 -- ===== Learning-rate schedules: pure functions of the step (counted from 0) =====
 
@@ -190,32 +287,44 @@ fn zeros_of[P: type](p: P) -> P = tree.map(zeros_like, p)
 fn warmup_cosine(step: i32, peak: f32, warmup: i32, total: i32, min_ratio: f32 = 0.1) -> f32 =
   let progress = clamp01(f32(step - warmup) / f32(maximum(total - warmup, 1))) in
   let cosine = 0.5 * (1.0 + cos(3.141592653589793 * progress)) in
-  if step < warmup then warmup_ramp(step, peak, warmup)
-  else peak * (min_ratio + (1.0 - min_ratio) * cosine)
+  if step < warmup then
+    warmup_ramp(step, peak, warmup)
+  else
+    peak * (min_ratio + (1.0 - min_ratio) * cosine)
 
 -- Warmup-stable-decay: the same warmup, `peak` until step total − decay, then a linear decay to
 -- min_ratio·peak at step `total`, and flat after.
-fn warmup_stable_decay(step: i32, peak: f32, warmup: i32, total: i32, decay: i32,
-                       min_ratio: f32 = 0.0) -> f32 =
+fn warmup_stable_decay(
+  step: i32,
+  peak: f32,
+  warmup: i32,
+  total: i32,
+  decay: i32,
+  min_ratio: f32 = 0.0
+) -> f32 =
   let progress = clamp01(f32(step - (total - decay)) / f32(maximum(decay, 1))) in
-  if step < warmup then warmup_ramp(step, peak, warmup)
-  else peak * (1.0 - (1.0 - min_ratio) * progress)
+  if step < warmup then
+    warmup_ramp(step, peak, warmup)
+  else
+    peak * (1.0 - (1.0 - min_ratio) * progress)
 
 -- peak·step/warmup (the division is guarded: both branches of a run-time `if` are computed).
-fn warmup_ramp(step: i32, peak: f32, warmup: i32) -> f32 = peak * f32(step) / f32(maximum(warmup, 1))
+fn warmup_ramp(step: i32, peak: f32, warmup: i32) -> f32 =
+  peak * f32(step) / f32(maximum(warmup, 1))
 
-fn clamp01(x: f32) -> f32 = minimum(maximum(x, 0.0), 1.0)
+fn clamp01(x: f32) -> f32 =
+  minimum(maximum(x, 0.0), 1.0)
 
 -- ===== Gradient clipping and metrics =====
 
 -- The global norm of a whole record: √(Σ over the leaves of Σ x²).
-fn global_norm[P: type](g: P) -> f32 = sqrt(tree.sum(fn(x) = sum(x * x), g))
+fn global_norm[P: type](g: P) -> f32 =
+  sqrt(tree.sum(fn(x) = sum(x * x), g))
 
 -- Scales every gradient by max_norm / ‖g‖ when the global norm ‖g‖ exceeds max_norm, so that the
 -- result's norm is max_norm; leaves the gradients alone otherwise (the factor is then exactly 1).
 fn clip_by_global_norm[P: type](g: P, max_norm: f32 = 1.0) -> P =
-  let k = max_norm / maximum(global_norm(g), max_norm) in
-  tree.map(fn(x) = k * x, g)
+  let k = max_norm / maximum(global_norm(g), max_norm) in tree.map(fn(x) = k * x, g)
 
 -- Metrics of one `step` per group, from the parameters before and after it, the gradient it was
 -- given and its new state (which names each leaf's group, as in `step`):
@@ -226,11 +335,13 @@ fn clip_by_global_norm[P: type](g: P, max_norm: f32 = 1.0) -> P =
 fn metrics[P: type, M: type](old: P, new: P, g: P, s: { step: i32, moments: M }) =
   let du = tree.sum(fn(a, b, st) = by_group(b - a, st), old, new, s.moments) in
   let dg = tree.sum(fn(x, st) = by_group(x, st), g, s.moments) in
-  { grad_norm: sqrt(dg[0] + dg[2]),
+  {
+    grad_norm: sqrt(dg[0] + dg[2]),
     muon_grad_norm: sqrt(dg[0]),
     adamw_grad_norm: sqrt(dg[2]),
     muon_update_rms: sqrt(du[0] / maximum(du[1], 1.0)),
-    adamw_update_rms: sqrt(du[2] / maximum(du[3], 1.0)) }
+    adamw_update_rms: sqrt(du[2] / maximum(du[3], 1.0))
+  }
 
 -- One leaf's share of the group sums: [Σ x², count] in the slots of its group, Muon's first.
 fn by_group[X: type, S: type](x: X, s: S) -> f32[4] =

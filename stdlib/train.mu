@@ -21,9 +21,18 @@
 -- checkpoint stays a good one.
 
 fn fit[b, t, P: type, S: type](
-  loss: fn, update: fn, params: P, state: S, data: Text, steps: i32,
-  seed: i32 = 0, eval_every: i32 = 100, eval_batches: i32 = 4,
-  checkpoint: str = "checkpoint.safetensors", checkpoint_every: i32 = 100, resume: bool = false
+  loss: fn,
+  update: fn,
+  params: P,
+  state: S,
+  data: Text,
+  steps: i32,
+  seed: i32 = 0,
+  eval_every: i32 = 100,
+  eval_batches: i32 = 4,
+  checkpoint: str = "checkpoint.safetensors",
+  checkpoint_every: i32 = 100,
+  resume: bool = false
 ) -> (P, S) {
   var p = params
   var s = state
@@ -42,9 +51,17 @@ fn fit[b, t, P: type, S: type](
   for i in start..steps do {
     let (x, y) = text.batch(data, i, b, t, seed = seed)
     let ((l, aux), g) = value_and_grad(loss)(p, x, y)
-    if not is_finite(l) then { fail("the loss is", l, "at step", i, "so the run stops; the last checkpoint is intact") }
+    if not is_finite(l) then {
+      fail("the loss is", l, "at step", i, "so the run stops; the last checkpoint is intact")
+    }
     let (p2, s2, m) = update(p, g, s, aux, i)
-    if non_finite(p2) > 0 then { fail("the parameters became NaN or infinite at step", i, "so the run stops; the last checkpoint is intact") }
+    if non_finite(p2) > 0 then {
+      fail(
+        "the parameters became NaN or infinite at step",
+        i,
+        "so the run stops; the last checkpoint is intact"
+      )
+    }
     p = p2
     s = s2
     progress(i, steps, { loss: l, tokens: b * t }, m)
@@ -54,7 +71,9 @@ fn fit[b, t, P: type, S: type](
       print("step", i + 1, "val_loss", v)
       log_metrics({ step: i + 1, val_loss: v })
     }
-    if (i + 1) % checkpoint_every == 0 or i + 1 == steps then { save(checkpoint, { params: p, state: s, step: i + 1 }) }
+    if (i + 1) % checkpoint_every == 0 or i + 1 == steps then {
+      save(checkpoint, { params: p, state: s, step: i + 1 })
+    }
   }
   return (p, s)
 }
@@ -71,4 +90,5 @@ fn validation_loss[b, t, P: type](loss: fn, p: P, data: Text, batches: i32) -> f
 }
 
 -- How many elements of a parameter record are NaN or infinite.
-fn non_finite[P: type](p: P) -> f32 = tree.sum(fn(w) = sum(f32(not is_finite(w))), p)
+fn non_finite[P: type](p: P) -> f32 =
+  tree.sum(fn(w) = sum(f32(not is_finite(w))), p)
