@@ -11,9 +11,10 @@
 -- are matrices too, so the rank of a leaf cannot tell them apart: the model says which subtree is
 -- "hidden", as Moonlight's own code does with two parameter lists. The rule, `group_moments`:
 --
---   in a hidden subtree, a matrix f32[A, B] or an expert stack f32[E, A, B] gets Muon (each
---   expert's matrix orthogonalized on its own); any other leaf — a vector or a scalar (gain,
---   bias) — gets AdamW; everywhere else (`adamw_moments`), every leaf gets AdamW.
+--   in a hidden subtree, a matrix f32[A, B] or any stack of them (experts f32[E, A, B], the
+--   expert stacks of a stack of layers f32[L, E, A, B]) gets Muon, each matrix orthogonalized on
+--   its own; any other leaf — a vector or a scalar (gain, bias) — gets AdamW; everywhere else
+--   (`adamw_moments`), every leaf gets AdamW.
 --
 -- The rule decides the shape of each leaf's state, and the update reads the choice back from it:
 --   Muon leaf:  one moment M, shaped like the parameter         (rank(state) == rank(w))
@@ -69,7 +70,21 @@ fn orthogonalize_experts[e, rows, cols](
 
 -- Muon's update direction for a matrix or an expert stack: O = NS(D), times the scale.
 fn muon_direction[W: type](d: W, scale: str = "match_rms_adamw", ns_steps: i32 = 5) -> W =
-  if rank(d) == 2 then muon_matrix(d, scale, ns_steps) else muon_experts(d, scale, ns_steps)
+  if rank(d) == 2 then
+    muon_matrix(d, scale, ns_steps)
+  else if rank(d) == 3 then
+    muon_experts(d, scale, ns_steps)
+  else
+    muon_stack(d, scale, ns_steps)
+
+-- Any deeper stack of matrices (the expert stacks of a stack of layers, f32[L, E, A, B]): every
+-- matrix on its own, read off the last two axes.
+fn muon_stack[W: type](d: W, scale: str, ns_steps: i32) -> W =
+  muon_scale(dim(d, -2), dim(d, -1), scale) *
+    (if dim(d, -2) > dim(d, -1) then
+      transpose(newton_schulz(transpose(d), ns_steps))
+    else
+      newton_schulz(d, ns_steps))
 
 fn muon_matrix[rows, cols](d: f32[rows, cols], scale: str, ns_steps: i32) -> f32[rows, cols] =
   muon_scale(rows, cols, scale) * orthogonalize_matrix(d, ns_steps)
@@ -156,7 +171,7 @@ fn init[P: type](p: P) =
 -- Moonlight's rule for a subtree of hidden layers: Muon (one moment) for matrices and expert
 -- stacks, AdamW (two moments) for every other leaf (norm gains, biases).
 fn group_moments[P: type](p: P) =
-  tree.map(fn(w) = if rank(w) == 2 or rank(w) == 3 then one_moment(w) else two_moments(w), p)
+  tree.map(fn(w) = if rank(w) >= 2 then one_moment(w) else two_moments(w), p)
 
 -- AdamW (two moments) for every leaf: embeddings, the output head, gains, biases.
 fn adamw_moments[P: type](p: P) =

@@ -46,6 +46,15 @@ export const SHAPE: readonly Builtin[] = [
     },
   },
   {
+    name: 'dim', doc: 'the size of an axis of x, known when compiling (a size: usable in shapes and static conditions)',
+    params: [{ name: 'x' }, { name: 'axis' }],
+    type: (args) => {
+      const t = tensorArg(args, 'x');
+      axisOf(args, 'axis', t.shape.length);
+      return i32();
+    },
+  },
+  {
     name: 'repeat', doc: 'n copies of x stacked along a new first axis',
     params: [{ name: 'x' }, { name: 'n' }],
     type: (args) => {

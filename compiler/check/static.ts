@@ -73,10 +73,18 @@ export function staticValue(e: Expr, scope: Scope | null, typeOf: (e: Expr) => T
       return items.every((i) => i !== null) ? { kind: 'list', items: items as Static[] } : null;
     }
     case 'call': {
+      // rank(x) and dim(x, axis) are read off x's type.
       const arg = e.args[0]?.value;
-      if (e.callee.kind !== 'var' || e.callee.name !== 'rank' || lookup(scope, 'rank') !== undefined || arg === undefined) return null;
+      const name = e.callee.kind === 'var' ? e.callee.name : '';
+      if ((name !== 'rank' && name !== 'dim') || lookup(scope, name) !== undefined || arg === undefined) return null;
       const t = typeOf(arg);
-      return t?.kind === 'tensor' ? { kind: 'size', size: S.constant(t.shape.length) } : null;
+      if (t?.kind !== 'tensor') return null;
+      if (name === 'rank') return { kind: 'size', size: S.constant(t.shape.length) };
+      const ax = e.args[1] ? recur(e.args[1].value) : null;
+      const a = ax?.kind === 'size' ? S.constValue(ax.size) : null;
+      if (a === null) return null;
+      const size = t.shape[a < 0 ? a + t.shape.length : a];
+      return size === undefined ? null : { kind: 'size', size };
     }
     default:
       return null;

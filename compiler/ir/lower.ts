@@ -169,11 +169,14 @@ export class Lowerer {
         // checker's record of x's type, which holds the last instance's, will not do).
         const target = this.checker.targets.get(e);
         const arg = e.args[0]?.value;
-        if (target?.kind !== 'builtin' || target.builtin.name !== 'rank' || arg === undefined) return undefined;
+        const name = target?.kind === 'builtin' ? target.builtin.name : '';
+        if ((name !== 'rank' && name !== 'dim') || arg === undefined) return undefined;
         const v = arg.kind === 'var' ? find(env, arg.name)?.lv : undefined;
-        if (v?.kind === 'tensor') return this.b.type(v.id).shape.length;
-        const t = this.checker.types.get(arg);
-        return t?.kind === 'tensor' ? t.shape.length : undefined;
+        const shape = v?.kind === 'tensor' ? this.b.type(v.id).shape : undefined;
+        if (shape === undefined) return undefined;
+        if (name === 'rank') return shape.length;
+        const ax = e.args[1] ? this.known(e.args[1].value, env) : undefined;
+        return typeof ax === 'number' ? shape[ax < 0 ? ax + shape.length : ax] : undefined;
       }
       case 'unary': {
         const a = this.known(e.arg, env);

@@ -215,6 +215,10 @@ export const BUILTIN_LOWERING: Readonly<Record<string, Lower>> = {
   },
   reshape: (b, a) => t(b.add('reshape', [id(a, 'x')], { shape: ints(a, 'shape') })),
   rank: (b, a) => t(b.scalar(rankOf(b, id(a, 'x')), 'i32')),
+  dim: (b, a) => {
+    const x = id(a, 'x');
+    return t(b.scalar(b.type(x).shape[axis(b, a, x)]!, 'i32'));
+  },
   repeat: (b, a) => {
     const x = id(a, 'x');
     const shape = b.type(x).shape;
