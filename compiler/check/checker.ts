@@ -71,7 +71,7 @@ export class Checker {
   /** Calls between functions, to find recursion that goes through declared return types. */
   private readonly edges = new Map<A.FnDecl, { callee: A.FnDecl; span: A.Span }[]>();
   private readonly recursive = new Set<A.FnDecl>();
-  private readonly lambdaIds = new WeakMap<A.Expr, number>();
+  private readonly lambdaIds = new WeakMap<object, number>();
   /** Checked instances of generic functions, by their type arguments. */
   private readonly instances = new Map<A.FnDecl, Map<string, Type>>();
   /** The calls whose generic instances are being checked, innermost last. */
@@ -163,7 +163,7 @@ export class Checker {
       if (p.type?.kind === 'fn' && p.default) this.report(p.default.span, `function parameter '${p.name.name}' cannot have a default`);
     let ret: Type;
     if (fn.ret) ret = this.resolveType(fn.ret, sizes, m, typeVars);
-    else if (fn.typeParams.length > 0 || fnParams.length > 0) ret = T.ERROR; // inferred per instance
+    else if (isGeneric({ sizeParams: [], typeParams: fn.typeParams.map((p) => p.name), fnParams, params, ret: T.ERROR, host })) ret = T.ERROR; // inferred per instance
     else if (fn.body.kind === 'expr') ret = strong(this.checkBody(fn, m, params, null));
     else ret = T.UNIT;
     for (const tp of fn.typeParams)
@@ -816,10 +816,12 @@ export class Checker {
   private fnIdentity(f: FnArg | undefined): string {
     if (f === undefined) return '?';
     if (f.kind === 'fn') return `${f.module.file}#${f.decl.name.name}`;
-    let id = this.lambdaIds.get(f.lambda);
+    // A literal is keyed by its binding, not its text: the same literal written inside two
+    // instances captures different scopes (another option, other sizes), so it is another function.
+    let id = this.lambdaIds.get(f);
     if (id === undefined) {
       id = nextLambdaId++;
-      this.lambdaIds.set(f.lambda, id);
+      this.lambdaIds.set(f, id);
     }
     return `lambda#${id}`;
   }
