@@ -6,6 +6,7 @@ import { guard, guardAsync } from './guard.ts';
 import { runFile } from './run.ts';
 import { build } from './build.ts';
 import { runFmt } from './fmt.ts';
+import { runTests } from './test.ts';
 
 const program = new Command('muc')
   .description('muc: a typed tensor language and its compiler')
@@ -59,6 +60,16 @@ program
   .option('--size <name=value>', 'the value of a size variable (repeatable)', collect, [])
   .action((file: string, opts: { emit: string; entry: string[]; size: string[] }) => {
     process.exitCode = guard(() => build(file, { emit: opts.emit, entry: opts.entry, sizes: opts.size }));
+  });
+
+program
+  .command('test')
+  .description('run the -- == test blocks of .mu files (default: stdlib/ and examples/); f32 results match within 1e-5 relative + 1e-6 absolute, i32 and bool exactly')
+  .argument('[paths...]', '.mu files, or folders to search for them')
+  .addOption(new Option('--backend <name>', 'where tensors are computed').choices(Object.keys(BACKENDS)).default('interp'))
+  .option('--json', 'print the report as JSON on stdout')
+  .action(async (paths: string[], opts: { backend: string; json?: boolean }) => {
+    process.exitCode = await guardAsync(() => runTests(paths, { json: opts.json === true, backend: opts.backend }));
   });
 
 await program.parseAsync();

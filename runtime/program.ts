@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type * as A from '../compiler/syntax/ast.ts';
 import { checkSource, fsLoader, type CheckResult, type Loader } from '../compiler/check/program.ts';
 import type { Module } from '../compiler/check/module.ts';
+import * as S from '../compiler/check/size.ts';
 import * as T from '../compiler/check/types.ts';
 import { renderDiagnostic } from '../compiler/diag/render.ts';
 import type { Diagnostic } from '../compiler/diag/diagnostic.ts';
@@ -189,6 +190,9 @@ function isTensor(v: Value): v is Tensor {
 function toHost(v: Value, type: T.Type, where: string): HostValue {
   const bad = () => new Error(`${where}: expected ${T.show(type)}`);
   switch (type.kind) {
+    case 'typevar':
+      // A type parameter takes the value's own type: a number is an f32 scalar.
+      return toHost(v, typeOfValue(v, where), where);
     case 'tensor': {
       if (typeof v === 'number' || typeof v === 'boolean') {
         const x = Number(v);
@@ -243,4 +247,15 @@ function parseArg(name: string, text: string, type: T.Type): Value {
   if (text.trim() === '' || !Number.isFinite(v)) throw bad(`a number (${type.dtype})`);
   if (type.dtype === 'i32' && !Number.isInteger(v)) throw bad('an integer (i32)');
   return v;
+}
+
+/** The type a value passed for a type parameter has. */
+function typeOfValue(v: Value, where: string): T.Type {
+  if (typeof v === 'number') return T.f32();
+  if (typeof v === 'boolean') return T.bool();
+  if (typeof v === 'string') return T.STR;
+  if (v === undefined) return T.UNIT;
+  if (isTensor(v)) return T.tensor(v.dtype, v.shape.map(S.constant));
+  if (Array.isArray(v)) return T.tuple(v.map((x, i) => typeOfValue(x, `${where}[${i}]`)));
+  return { kind: 'record', fields: Object.entries(v as Record<string, Value>).map(([name, x]) => ({ name, type: typeOfValue(x, `${where}.${name}`) })) };
 }

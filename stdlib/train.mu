@@ -8,9 +8,9 @@
 --   loss(p, x: i32[b, t], y: i32[b, t]) -> (f32, A)
 --       the loss of a batch, and anything else the update needs (a mixture-of-experts layer's
 --       load statistics; `()` when there is nothing);
---   update(p, g, s, aux: A, step: i32) -> (P, S, M)
---       the optimizer step with its schedule and clipping: new parameters, new state, and a
---       record of scalar metrics (learning rate, update RMS, …) to show and log.
+--   update(p, g, s, aux: A, step: i32, steps: i32) -> (P, S, M)
+--       the optimizer step with its schedule (step of steps) and clipping: new parameters, new
+--       state, and a record of scalar metrics (learning rate, update RMS, …) to show and log.
 --
 -- Every `eval_every` steps the mean loss over `eval_batches` batches of the held-out split is
 -- printed and logged. Every `checkpoint_every` steps, and at the end, the parameters, the optimizer
@@ -54,7 +54,7 @@ fn fit[b, t, P: type, S: type](
     if not is_finite(l) then {
       fail("the loss is", l, "at step", i, "so the run stops; the last checkpoint is intact")
     }
-    let (p2, s2, m) = update(p, g, s, aux, i)
+    let (p2, s2, m) = update(p, g, s, aux, i, steps)
     if non_finite(p2) > 0 then {
       fail(
         "the parameters became NaN or infinite at step",

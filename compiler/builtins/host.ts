@@ -64,7 +64,7 @@ export const HOST: readonly Builtin[] = [
     type: () => UNIT,
   },
   {
-    name: 'text.open', doc: 'reads a file as byte tokens (0–255); the last `holdout` fraction is the validation split', effect: true,
+    name: 'text.open', doc: 'reads a file (or "moby-dick", the novel that ships with muc) as byte tokens (0–255); the last `holdout` fraction is the validation split', effect: true,
     params: [{ name: 'path' }, { name: 'holdout', default: '0.1' }],
     type: (args) => {
       requireStr(args, 'path');

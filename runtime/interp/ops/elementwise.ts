@@ -28,6 +28,18 @@ function unary(op: string, x: Tensor, allowed: readonly DType[], f: Fn1, outDTyp
 /** Applies f to the broadcast of all inputs (used by binary ops and `where`). */
 function broadcastMap(inputs: readonly Tensor[], outDType: DType, f: (vals: number[]) => number): Tensor {
   const shape = inputs.map((t) => t.shape).reduce(broadcastShapes);
+  // Inputs of the output's own shape (what the tensor IR always gives: broadcasts are explicit)
+  // are read at the same flat index, with no index arithmetic.
+  if (inputs.every((t) => t.data.length === inputs[0]!.data.length && t.shape.length === shape.length)) {
+    const out = zeros(outDType, shape);
+    const vals = new Array<number>(inputs.length);
+    const n = out.data.length;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < inputs.length; k++) vals[k] = inputs[k]!.data[i]!;
+      out.data[i] = f(vals);
+    }
+    return out;
+  }
   const strides = inputs.map((t) => broadcastStrides(t.shape, shape));
   const out = zeros(outDType, shape);
   const vals = new Array<number>(inputs.length);
@@ -41,7 +53,13 @@ function broadcastMap(inputs: readonly Tensor[], outDType: DType, f: (vals: numb
 function binary(op: string, a: Tensor, b: Tensor, allowed: readonly DType[], f: Fn2, outDType: DType = a.dtype): Tensor {
   if (a.dtype !== b.dtype) throw new TypeError(`${op}: dtype mismatch ${a.dtype} vs ${b.dtype}`);
   requireDType(op, a, allowed);
-  return broadcastMap([a, b], outDType, ([x, y]) => f(x, y));
+  if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
+    const out = zeros(outDType, a.shape);
+    const [x, y, o] = [a.data, b.data, out.data];
+    for (let i = 0; i < o.length; i++) o[i] = f(x[i]!, y[i]!);
+    return out;
+  }
+  return broadcastMap([a, b], outDType, ([x, y]) => f(x!, y!));
 }
 
 /** Numeric binary op with a separate i32 rule where float64 would be inexact or wrong. */

@@ -13,8 +13,8 @@ fn loss_mha[M: type](p: M, x: i32[2, 8], y: i32[2, 8]) =
 fn loss_mla[M: type](p: M, x: i32[2, 8], y: i32[2, 8]) =
   lm.loss(p, x, y, "mla", nh = 2, dh = 4, e = 4, l = 2, k = 2, c = 8, dr = 2, dc = 4)
 
-fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32) =
-  let lr = optim.warmup_cosine(step, 1e-2, 5, 60) in
+fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32, steps: i32) =
+  let lr = optim.warmup_cosine(step, 1e-2, 5, steps) in
   let (p2, s2) = optim.step(p, g, s, lr = lr, weight_decay = 0.01) in
   (lm.balance(p2, p, aux.load), s2, { lr: lr, dropped: aux.dropped })
 

@@ -7,11 +7,11 @@ fn loss[b, t](p: Bigram, x: i32[b, t], y: i32[b, t]) -> (f32, ()) =
   let logits = gather(p.table, x) in
   (mean(logsumexp(logits, axis = -1) - sum(logits * one_hot(y, 256), axis = -1)), ())
 
-fn sgd(p: Bigram, g: Bigram, s: { step: i32 }, aux: (), step: i32) -> (Bigram, { step: i32 }, { lr: f32 }) =
+fn sgd(p: Bigram, g: Bigram, s: { step: i32 }, aux: (), step: i32, steps: i32) -> (Bigram, { step: i32 }, { lr: f32 }) =
   let lr = if step < 2 then 10.0 else 5.0 in
   ({ table: p.table - lr * g.table }, { step: s.step + 1 }, { lr: lr })
 
-fn exploding(p: Bigram, g: Bigram, s: { step: i32 }, aux: (), step: i32) -> (Bigram, { step: i32 }, { lr: f32 }) =
+fn exploding(p: Bigram, g: Bigram, s: { step: i32 }, aux: (), step: i32, steps: i32) -> (Bigram, { step: i32 }, { lr: f32 }) =
   ({ table: p.table - 1e38 * g.table * 1e38 }, s, { lr: 1e38 })
 
 fn run(corpus: str, steps: i32, checkpoint: str, resume: bool, explode: bool, poison: bool = false) -> Bigram {
