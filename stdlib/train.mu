@@ -12,6 +12,9 @@
 --       the optimizer step with its schedule (step of steps) and clipping: new parameters, new
 --       state, and a record of scalar metrics (learning rate, update RMS, …) to show and log.
 --
+-- With `stop_at`, the run stops after that step, as if interrupted: the schedule still spans all
+-- `steps`, and a later call with `resume` continues it (how an experiment records a curve).
+--
 -- Every `eval_every` steps the mean loss over `eval_batches` batches of the held-out split is
 -- printed and logged. Every `checkpoint_every` steps, and at the end, the parameters, the optimizer
 -- state and the step are saved to `checkpoint` (a safetensors file, written atomically). With
@@ -32,7 +35,8 @@ fn fit[b, t, P: type, S: type](
   eval_batches: i32 = 4,
   checkpoint: str = "checkpoint.safetensors",
   checkpoint_every: i32 = 100,
-  resume: bool = false
+  resume: bool = false,
+  stop_at: i32 = -1
 ) -> (P, S) {
   var p = params
   var s = state
@@ -48,7 +52,8 @@ fn fit[b, t, P: type, S: type](
       print("no checkpoint at", checkpoint, "yet: starting at step 0")
     }
   }
-  for i in start..steps do {
+  let end = if stop_at >= 0 then minimum(stop_at, steps) else steps
+  for i in start..end do {
     let (x, y) = text.batch(data, i, b, t, seed = seed)
     let ((l, aux), g) = value_and_grad(loss)(p, x, y)
     if not is_finite(l) then {

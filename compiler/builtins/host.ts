@@ -39,6 +39,35 @@ function requireScalars(args: Parameters<Builtin['type']>[0], name: string): voi
 
 export const HOST: readonly Builtin[] = [
   {
+    name: 'machine', doc: 'a line describing this computer (processor, cores, Node version), for results files', effect: true,
+    params: [],
+    type: () => STR,
+  },
+  {
+    name: 'json.write', doc: 'writes a value (tensors as nested lists, records as objects, tuples as lists, strings) as a JSON file, atomically', effect: true,
+    params: [{ name: 'path' }, { name: 'value' }],
+    type: (args) => {
+      requireStr(args, 'path');
+      need(args, 'value');
+      return UNIT;
+    },
+  },
+  {
+    name: 'plot.curves',
+    doc: 'draws an SVG line chart of y against x: each field of `series` is one curve per row (f32[runs, n]), shown as their mean with a band from min to max',
+    effect: true,
+    params: [{ name: 'path' }, { name: 'title' }, { name: 'x_label' }, { name: 'y_label' }, { name: 'x' }, { name: 'series' }],
+    type: (args) => {
+      for (const n of ['path', 'title', 'x_label', 'y_label']) requireStr(args, n);
+      const x = requireDType(args, 'x', 'f32');
+      const s = need(args, 'series');
+      const ok = s.type.kind === 'record' && x.shape.length === 1 &&
+        s.type.fields.every((f) => f.type.kind === 'tensor' && f.type.shape.length === 2 && S.equal(f.type.shape[1]!, x.shape[0]!));
+      if (!ok) throw new RuleError(`plot.curves: series must be a record of f32[runs, n] with n the length of x (${show(x)}), found ${show(s.type)}`, s);
+      return UNIT;
+    },
+  },
+  {
     name: 'progress',
     doc: 'draws a progress bar for step of total with the scalar metrics of one or more records; a `tokens` metric (tokens in this step) shows tokens/s',
     effect: true,

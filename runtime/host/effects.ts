@@ -1,10 +1,13 @@
 // The host implementations of the builtins with effects (compiler/builtins/host.ts declares their
 // types): printing, metrics, and parameter files.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
 import type { Type } from '../../compiler/check/types.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
+import { curvesSvg } from './plot.ts';
 import { Progress } from './progress.ts';
 import { formatValue, hostTensor, UNIT, type HostValue } from './value.ts';
 
@@ -116,7 +119,58 @@ function corpusPath(path: string): string {
   return pkg === undefined || existsSync(path) ? path : createRequire(import.meta.url).resolve(pkg);
 }
 
+/** A host value as JSON: tensors as nested lists (scalars as numbers), records as objects. */
+function toJson(v: HostValue): unknown {
+  switch (v.kind) {
+    case 'tensor': {
+      const t = v.value;
+      const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const at = (axis: number, offset: number): unknown =>
+        axis === t.shape.length ? (t.dtype === 'bool' ? t.data[offset] === 1 : Number(t.data[offset])) : Array.from({ length: t.shape[axis]! }, (_, i) => at(axis + 1, offset + i * strides[axis]!));
+      return at(0, 0);
+    }
+    case 'tuple':
+      return v.items.map(toJson);
+    case 'record':
+      return Object.fromEntries(v.fields.map(([n, f]) => [n, toJson(f)]));
+    case 'str':
+      return v.value;
+    default:
+      return null;
+  }
+}
+
+/** Writes beside the destination, then renames over it, as checkpoints are written. */
+function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function rows(v: HostValue): number[][] {
+  if (v.kind !== 'tensor' || v.value.shape.length !== 2) throw new Error('expected an f32[runs, n]');
+  const [r, n] = v.value.shape as [number, number];
+  return Array.from({ length: r }, (_, i) => Array.from(v.value.data.subarray(i * n, (i + 1) * n)));
+}
+
 export const EFFECTS: Readonly<Record<string, Effect>> = {
+  machine: async () => {
+    const cpu = cpus()[0]?.model.trim() ?? 'unknown processor';
+    return { kind: 'str', value: `${cpu}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${platform()}` };
+  },
+  'json.write': async (a) => {
+    writeAtomic(str(a.get('path')), JSON.stringify(toJson(a.get('value')!), null, 2) + '\n');
+    return UNIT;
+  },
+  'plot.curves': async (a) => {
+    const x = a.get('x');
+    const series = a.get('series');
+    if (x?.kind !== 'tensor' || series?.kind !== 'record') throw new Error('plot.curves: expected x and a record of series');
+    const svg = curvesSvg(str(a.get('title')), str(a.get('x_label')), str(a.get('y_label')), Array.from(x.value.data), series.fields.map(([name, v]) => ({ name, runs: rows(v) })));
+    writeAtomic(str(a.get('path')), svg);
+    return UNIT;
+  },
   progress: async (a, ctx) => {
     ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), a.rest.flatMap(scalars));
     return UNIT;
@@ -155,6 +209,7 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
   },
   save: async (a) => {
     const v = a.get('value')!;
+    mkdirSync(dirname(resolve(str(a.get('path')))), { recursive: true });
     await saveSafetensors(str(a.get('path')), flattenRecord(v.kind === 'tensor' ? { value: toTree(v) } : toTree(v)));
     return UNIT;
   },

@@ -240,7 +240,20 @@ export class HostRunner {
       }
       return this.runFn(fn.decl, fn.module, args, e.span);
     }
-    throw new RunError(e.span, 'internal: an impure call of an unexpected kind');
+    // A pure call (a builtin, a pure function) whose arguments have effects: run the arguments
+    // here, then the call on their values, bound to fresh names.
+    let inner = env;
+    const bound: A.Arg[] = [];
+    for (const [i, a] of e.args.entries()) {
+      const name = `%arg${i}`;
+      inner = bindHost(inner, name, { value: await this.expr(a.value, env, m) });
+      bound.push({ name: a.name, value: { kind: 'var', name, span: a.value.span } });
+    }
+    const call: A.Expr = { ...e, args: bound };
+    if (target) this.checker.targets.set(call, target);
+    const t = this.checker.types.get(e);
+    if (t) this.checker.types.set(call, t);
+    return this.compute(call, inner, m);
   }
 
   private fnOf(v: HostValue | undefined, at: A.Span): { decl: A.FnDecl; module: Module } {
