@@ -10,13 +10,28 @@
 -- over its seeds, with a band from the best to the worst seed), and prints how many tokens each
 -- optimizer needs to reach AdamW's final validation loss, and their ratio (the paper: about 0.52).
 import std.lm
+
 import std.optim
+
 import std.train
 
 -- Width 32 (2 heads of 16), a dense first layer and one MoE layer of 4 routed experts (top 2)
 -- with a shared expert: small enough that a 2-core CPU trains each run in minutes.
 fn model(seed: i32) =
-  lm.init(rand.key(seed), "mha", nh = 2, dh = 16, f = 64, e = 4, h = 16, s = 1, hs = 32, l = 1, dr = 8, dc = 16)
+  lm.init(
+    rand.key(seed),
+    "mha",
+    nh = 2,
+    dh = 16,
+    f = 64,
+    e = 4,
+    h = 16,
+    s = 1,
+    hs = 32,
+    l = 1,
+    dr = 8,
+    dc = 16
+  )
 
 -- Batches of 8 sequences of 32 bytes; each expert has room for 1.25 × its share of the choices.
 fn loss[M: type](p: M, x: i32[8, 32], y: i32[8, 32]) =
@@ -30,11 +45,32 @@ fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32, steps:
   (lm.balance(p2, p, aux.load), s2, { lr: lr })
 
 -- One run of n × every steps: the validation loss after every `every` steps.
-fn run[n, M: type, S: type](p0: M, s0: S, data: Text, every: i32, seed: i32, checkpoint: str) -> f32[n] {
+fn run[n, M: type, S: type](
+  p0: M,
+  s0: S,
+  data: Text,
+  every: i32,
+  seed: i32,
+  checkpoint: str
+) -> f32[n] {
   var curve = zeros([n])
   for j in 0..n do {
-    let (p, s) = train.fit(loss, update, p0, s0, data, n * every, b = 8, t = 32, seed = seed,
-      eval_every = n * every + 1, checkpoint = checkpoint, checkpoint_every = every, resume = j > 0, stop_at = (j + 1) * every)
+    let (p, s) = train.fit(
+      loss,
+      update,
+      p0,
+      s0,
+      data,
+      n * every,
+      b = 8,
+      t = 32,
+      seed = seed,
+      eval_every = n * every + 1,
+      checkpoint = checkpoint,
+      checkpoint_every = every,
+      resume = j > 0,
+      stop_at = (j + 1) * every
+    )
     curve = where(arange(n) == j, train.validation_loss(loss, p, data, 8, b = 8, t = 32), curve)
   }
   return curve
@@ -42,8 +78,7 @@ fn run[n, M: type, S: type](p0: M, s0: S, data: Text, every: i32, seed: i32, che
 
 -- The tokens a curve needs to reach a loss (at the resolution of the evaluations; NaN if never).
 fn tokens_to_reach[n](curve: f32[n], tokens: f32[n], target: f32) -> f32 =
-  let hit = f32(curve <= target) in
-  if max(hit) > 0.0 then tokens[argmax(hit)] else 0.0 / 0.0
+  let hit = f32(curve <= target) in if max(hit) > 0.0 then tokens[argmax(hit)] else 0.0 / 0.0
 
 fn experiment[r, n](data: Text, every: i32) {
   var muon = zeros([r, n])
@@ -51,33 +86,74 @@ fn experiment[r, n](data: Text, every: i32) {
   for seed in 0..r do {
     let p0 = model(seed)
     print("seed", seed, "Muon")
-    muon = scatter_add(muon, full([1], seed), expand_dims(run(p0, optim.init(p0), data, every, seed, "results/muon.safetensors", n = n), 0))
+    muon = scatter_add(
+      muon,
+      full([1], seed),
+      expand_dims(run(p0, optim.init(p0), data, every, seed, "results/muon.safetensors", n = n), 0)
+    )
     print("seed", seed, "AdamW")
     let all_adamw = optim.init_with(optim.adamw_moments(p0))
-    adamw = scatter_add(adamw, full([1], seed), expand_dims(run(p0, all_adamw, data, every, seed, "results/adamw.safetensors", n = n), 0))
+    adamw = scatter_add(
+      adamw,
+      full([1], seed),
+      expand_dims(run(p0, all_adamw, data, every, seed, "results/adamw.safetensors", n = n), 0)
+    )
   }
   let tokens = f32((arange(n) + 1) * every * 8 * 32)
   let target = mean(adamw, axis = 0)[n - 1]
   let muon_tokens = tokens_to_reach(mean(muon, axis = 0), tokens, target)
   let adamw_tokens = tokens_to_reach(mean(adamw, axis = 0), tokens, target)
-  json.write("results/muon_vs_adamw.json", {
-    machine: machine(),
-    settings: { seeds: r, steps: n * every, eval_every: every, tokens_per_step: 8 * 32, peak_lr: 3e-3, weight_decay: 0.1 },
-    tokens: tokens,
-    muon: muon,
-    adamw: adamw,
-    target: target,
-    muon_tokens: muon_tokens,
-    adamw_tokens: adamw_tokens,
-    ratio: muon_tokens / adamw_tokens
-  })
-  plot.curves("results/muon_vs_adamw.svg", "Muon vs AdamW on Moby Dick", "tokens", "validation loss", tokens, { Muon: muon, AdamW: adamw })
-  print("final validation loss (mean over seeds): Muon", mean(muon, axis = 0)[n - 1], "AdamW", target)
-  print("tokens to reach AdamW's final loss: Muon", muon_tokens, "AdamW", adamw_tokens, "ratio", muon_tokens / adamw_tokens)
+  json.write(
+    "results/muon_vs_adamw.json",
+    {
+      machine: machine(),
+      settings: {
+        seeds: r,
+        steps: n * every,
+        eval_every: every,
+        tokens_per_step: 8 * 32,
+        peak_lr: 3e-3,
+        weight_decay: 0.1
+      },
+      tokens: tokens,
+      muon: muon,
+      adamw: adamw,
+      target: target,
+      muon_tokens: muon_tokens,
+      adamw_tokens: adamw_tokens,
+      ratio: muon_tokens / adamw_tokens
+    }
+  )
+  plot.curves(
+    "results/muon_vs_adamw.svg",
+    "Muon vs AdamW on Moby Dick",
+    "tokens",
+    "validation loss",
+    tokens,
+    { Muon: muon, AdamW: adamw }
+  )
+  print(
+    "final validation loss (mean over seeds): Muon",
+    mean(muon, axis = 0)[n - 1],
+    "AdamW",
+    target
+  )
+  print(
+    "tokens to reach AdamW's final loss: Muon",
+    muon_tokens,
+    "AdamW",
+    adamw_tokens,
+    "ratio",
+    muon_tokens / adamw_tokens
+  )
   print("wrote results/muon_vs_adamw.json and results/muon_vs_adamw.svg")
 }
 
 fn main(quick: bool = false, corpus: str = "moby-dick") {
   let data = text.open(corpus, holdout = 0.05)
-  if quick then { experiment(data, 5, r = 1, n = 3) } else { experiment(data, 40, r = 3, n = 10) }
+  if quick then {
+    experiment(data, 5, r = 1, n = 3)
+  } else {
+    experiment(data, 40, r = 3, n = 10)
+  }
 }

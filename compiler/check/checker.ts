@@ -774,6 +774,9 @@ export class Checker {
     const statics = new Map<string, Static>();
     if (isGeneric(sig))
       for (const p of decl.params) {
+        // Host code runs its statements one by one with values, so there only strings (which
+        // are always known) are compile-time values; pure code is specialized on all of them.
+        if (sig.host && !(p.type?.kind === 'named' && p.type.name === 'str')) continue;
         const arg = b.bound.get(p.name.name);
         const st = arg ? types.get(arg)?.static : p.default ? staticValue(p.default, null) : null;
         if (st) statics.set(p.name.name, st);
