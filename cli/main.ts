@@ -1,6 +1,6 @@
 // The muc command line: small verbs over the library (see README.md).
 import { Command, Option } from 'commander';
-import { BACKENDS } from '../runtime/backend.ts';
+import { BACKENDS, DEFAULT_BACKEND } from '../runtime/backend.ts';
 import { runCheck } from './check.ts';
 import { guard, guardAsync } from './guard.ts';
 import { runFile } from './run.ts';
@@ -41,7 +41,7 @@ program
   .command('run')
   .description('check a .mu file, then run its main function')
   .argument('<file>', 'the .mu file')
-  .addOption(new Option('--backend <name>', 'where tensors are computed').choices(Object.keys(BACKENDS)).default('interp'))
+  .addOption(new Option('--backend <name>', 'where tensors are computed').choices(Object.keys(BACKENDS)).default(DEFAULT_BACKEND))
   .option('--check-nan', 'stop at the first NaN or infinity a computation produces')
   .option('--metrics <file>', 'append log_metrics records to this JSONL file')
   .option('--arg <name=value>', "set a parameter of main (repeatable), as in --arg steps=100", collect, [])

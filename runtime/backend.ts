@@ -3,6 +3,7 @@
 import type { Graph } from '../compiler/ir/graph.ts';
 import { evaluate } from './interp/eval.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
+import { cpuBackend } from './cpu/backend.ts';
 
 export interface Backend {
   readonly name: string;
@@ -14,4 +15,11 @@ export const interpBackend: Backend = {
   run: async (graph, inputs) => evaluate(graph, inputs),
 };
 
-export const BACKENDS: Readonly<Record<string, Backend>> = { interp: interpBackend };
+export const BACKENDS: Readonly<Record<string, Backend>> = { interp: interpBackend, cpu: cpuBackend };
+
+/**
+ * The backend `muc run` uses when none is named: the fastest one available. Without a GPU that is
+ * the CPU backend (WebAssembly SIMD). The API and `muc test` default to the interpreter, the
+ * always-right reference (it also checks indices that the compiled backends trust).
+ */
+export const DEFAULT_BACKEND = 'cpu';

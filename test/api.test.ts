@@ -88,6 +88,15 @@ describe('errors', () => {
   });
 
   it('names the backends it knows', () => {
-    expect(() => compile('fn f() -> f32 = 1.0', { backend: 'tpu' })).toThrow("unknown backend 'tpu' (available: interp)");
+    expect(() => compile('fn f() -> f32 = 1.0', { backend: 'tpu' })).toThrow("unknown backend 'tpu' (available: interp, cpu)");
+  });
+});
+
+describe('print', () => {
+  it('shows f32 with up to 6 significant digits and never drops the zeros of an integer', async () => {
+    const p = compile('fn main() { print(102400.0, 0.5, 1.0, 12.25, 1e-7, 0.0, -3.0, 1234567.0, [1, 2]) }', { file: 'print.mu' });
+    const lines: string[] = [];
+    await p.main({ print: (l) => lines.push(l) });
+    expect(lines).toEqual(['102400 0.5 1 12.25 1e-7 0 -3 1.23457e+6 [1, 2]']);
   });
 });

@@ -35,7 +35,9 @@ function formatScalar(x: number, dtype: Tensor['dtype']): string {
   if (dtype === 'bool') return x ? 'true' : 'false';
   if (dtype === 'i32' || !Number.isFinite(x)) return String(x);
   const s = x.toPrecision(6);
-  return s.includes('e') ? s.replace(/\.?0+e/, 'e') : s.replace(/\.?0+$/, '') || '0';
+  // Trailing zeros go only after a decimal point (102400 stays 102400; 0.500000 becomes 0.5).
+  if (s.includes('e')) return s.replace(/\.?0+e/, 'e');
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 /** Nested brackets like NumPy, eliding the middle of long axes. */
