@@ -4,6 +4,11 @@ import * as S from '../compiler/check/size.ts';
 import type { Type } from '../compiler/check/types.ts';
 import { compileFile, CompileError, MuRuntimeError, type Value } from '../runtime/program.ts';
 import { zeros } from '../runtime/interp/ops/tensor.ts';
+import { printGraph, type Graph } from '../compiler/ir/graph.ts';
+import { schedule } from '../compiler/schedule/schedule.ts';
+import { planMemory, printPlan } from '../compiler/schedule/plan.ts';
+import { printKernels } from '../compiler/kernel/print.ts';
+import { emitWat } from '../compiler/codegen/wasm/index.ts';
 
 export interface BuildOptions {
   readonly emit: string;
@@ -34,9 +39,24 @@ function example(t: Type, sizes: ReadonlyMap<string, number>, where: string): Va
 
 class UsageError extends Error {}
 
+/** What each stage of the compiler prints for a function's graph. */
+const EMIT: Readonly<Record<string, (g: Graph) => string>> = {
+  ir: printGraph,
+  kernels: (g) => printKernels(schedule(g)),
+  plan: (g) => {
+    const s = schedule(g);
+    return printPlan(s, planMemory(s));
+  },
+  wat: (g) => {
+    const s = schedule(g);
+    return emitWat(s, planMemory(s));
+  },
+};
+
 export function build(file: string, opts: BuildOptions): number {
-  if (opts.emit !== 'ir') {
-    process.stderr.write(`muc: error: --emit ${opts.emit} is not available yet (available: ir)\n`);
+  const stage = EMIT[opts.emit];
+  if (!stage) {
+    process.stderr.write(`muc: error: --emit ${opts.emit} is not available (available: ${Object.keys(EMIT).join(', ')})\n`);
     return 1;
   }
   if (!existsSync(file)) {
@@ -63,7 +83,7 @@ export function build(file: string, opts: BuildOptions): number {
       if (decl.body.kind !== 'expr') throw new UsageError(`'${name}' is host code; --emit ir shows pure functions`);
       const sig = program.checked.checker.signature(decl, module);
       const args = sig.params.map((p) => example(p.type, sizes, `parameter '${p.name}' of '${name}'`));
-      out.push(program.ir(name, ...args));
+      out.push(stage(program.graph(name, ...args)));
     }
     process.stdout.write(out.join('\n\n') + '\n');
     return 0;

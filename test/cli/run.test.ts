@@ -149,3 +149,19 @@ describe('muc run: parameters of main, progress and failures', () => {
     expect(muc('run', path, '--arg', 'resume=yes').stderr).toBe('muc: error: --arg resume=yes: expected true or false\n');
   });
 });
+
+describe('muc build --emit kernels | plan | wat', () => {
+  const args = ['build', MLP, '--entry', 'linear', '--size', 'b=2', '--size', 'i=3', '--size', 'o=4'];
+
+  it('prints the fused kernels: a linear layer is one matmul with its bias in the epilogue', () => {
+    const r = muc(...args, '--emit', 'kernels');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^schedule linear: 1 kernel\n/);
+    expect(r.stdout).toContain('kernel k0 (root %3): matmul [2, 4] k=3');
+  });
+
+  it('prints the memory plan and the WebAssembly text', () => {
+    expect(muc(...args, '--emit', 'plan').stdout).toMatch(/^plan linear: peak 0 bytes/);
+    expect(muc(...args, '--emit', 'wat').stdout).toMatch(/^;; linear: 1 kernel/);
+  });
+});
