@@ -4,6 +4,7 @@ import type { Graph } from '../compiler/ir/graph.ts';
 import { evaluate } from './interp/eval.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
 import { cpuBackend } from './cpu/backend.ts';
+import { webgpuBackend } from './webgpu/backend.ts';
 
 export interface Backend {
   readonly name: string;
@@ -15,7 +16,7 @@ export const interpBackend: Backend = {
   run: async (graph, inputs) => evaluate(graph, inputs),
 };
 
-export const BACKENDS: Readonly<Record<string, Backend>> = { interp: interpBackend, cpu: cpuBackend };
+export const BACKENDS: Readonly<Record<string, Backend>> = { interp: interpBackend, cpu: cpuBackend, webgpu: webgpuBackend };
 
 /**
  * The backend `muc run` uses when none is named: the fastest one available. Without a GPU that is

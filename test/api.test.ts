@@ -88,7 +88,7 @@ describe('errors', () => {
   });
 
   it('names the backends it knows', () => {
-    expect(() => compile('fn f() -> f32 = 1.0', { backend: 'tpu' })).toThrow("unknown backend 'tpu' (available: interp, cpu)");
+    expect(() => compile('fn f() -> f32 = 1.0', { backend: 'tpu' })).toThrow("unknown backend 'tpu' (available: interp, cpu, webgpu)");
   });
 });
 
