@@ -9,6 +9,7 @@ import { schedule } from '../compiler/schedule/schedule.ts';
 import { planMemory, printPlan } from '../compiler/schedule/plan.ts';
 import { printKernels } from '../compiler/kernel/print.ts';
 import { emitWat } from '../compiler/codegen/wasm/index.ts';
+import { emitWgsl } from '../compiler/codegen/wgsl/index.ts';
 
 export interface BuildOptions {
   readonly emit: string;
@@ -51,6 +52,7 @@ const EMIT: Readonly<Record<string, (g: Graph) => string>> = {
     const s = schedule(g);
     return emitWat(s, planMemory(s));
   },
+  wgsl: (g) => emitWgsl(schedule(g)).join('\n'),
 };
 
 export function build(file: string, opts: BuildOptions): number {

@@ -55,7 +55,7 @@ program
   .command('build')
   .description('compile a .mu file and print a stage of the result')
   .argument('<file>', 'the .mu file')
-  .addOption(new Option('--emit <stage>', 'what to print').choices(['ir', 'kernels', 'plan', 'wat']).default('ir'))
+  .addOption(new Option('--emit <stage>', 'what to print').choices(['ir', 'kernels', 'plan', 'wat', 'wgsl']).default('ir'))
   .option('--entry <name>', 'a function to show (repeatable; default: those without size parameters)', collect, [])
   .option('--size <name=value>', 'the value of a size variable (repeatable)', collect, [])
   .action((file: string, opts: { emit: string; entry: string[]; size: string[] }) => {

@@ -163,5 +163,6 @@ describe('muc build --emit kernels | plan | wat', () => {
   it('prints the memory plan and the WebAssembly text', () => {
     expect(muc(...args, '--emit', 'plan').stdout).toMatch(/^plan linear: peak 0 bytes/);
     expect(muc(...args, '--emit', 'wat').stdout).toMatch(/^;; linear: 1 kernel/);
+    expect(muc(...args, '--emit', 'wgsl').stdout).toContain('@compute');
   });
 });
