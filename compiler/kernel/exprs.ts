@@ -38,6 +38,19 @@ export function exprRefs(e: Expr): ExprId[] {
   return 'args' in e ? [...e.args] : [];
 }
 
+/** The nodes the roots depend on, themselves included (what a loop nest must compute for them). */
+export function reachable(exprs: readonly Expr[], roots: readonly ExprId[]): Set<ExprId> {
+  const seen = new Set<ExprId>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...exprRefs(exprs[id]!));
+  }
+  return seen;
+}
+
 export class ExprTable {
   readonly nodes: Expr[] = [];
   private readonly ids = new Map<string, ExprId>();

@@ -1,24 +1,11 @@
 // The invariants of a schedule, checked: what the scheduler promises and code generators rely on.
 // Throws an Error naming the first violation.
 import { sizeOf } from '../ir/graph.ts';
-import { exprRefs } from './exprs.ts';
-import { bindings, type Expr, type ExprId, type Kernel, type Schedule, type View } from './ir.ts';
+import { exprRefs, reachable } from './exprs.ts';
+import { bindings, type ExprId, type Kernel, type Schedule, type View } from './ir.ts';
 
 function fail(msg: string): never {
   throw new Error(`invalid schedule: ${msg}`);
-}
-
-/** The nodes `root` depends on (itself included). */
-function reach(exprs: readonly Expr[], root: ExprId): Set<ExprId> {
-  const seen = new Set<ExprId>();
-  const stack = [root];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...exprRefs(exprs[id]!));
-  }
-  return seen;
 }
 
 /** An affine view over `sizes` stays within `n` elements (dynamic or guarded loads are not checked). */
@@ -38,7 +25,7 @@ function checkExprs(k: Kernel & { kind: 'fused' | 'matmul' }, s: Schedule): void
   const rank = k.shape.length;
   const reduceRank = k.kind === 'fused' ? (k.reduce?.shape.length ?? 0) : 0;
   const sizes = [...k.shape, ...(k.kind === 'fused' ? (k.reduce?.shape ?? []) : [])];
-  const inner = k.kind === 'fused' && k.reduce ? reach(k.exprs, k.reduce.value) : new Set<ExprId>();
+  const inner = k.kind === 'fused' && k.reduce ? reachable(k.exprs, [k.reduce.value]) : new Set<ExprId>();
   const hasAcc = k.kind === 'matmul' || (k.kind === 'fused' && k.reduce !== null);
   k.exprs.forEach((e, id) => {
     const at = `${k.name} t${id}`;

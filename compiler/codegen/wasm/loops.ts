@@ -18,7 +18,7 @@
 // in the interpreter's order, a row-vectorized one in four interleaved partial sums.
 import type { DType } from '../../ir/graph.ts';
 import type { Expr, ExprId, Reduction } from '../../kernel/ir.ts';
-import { exprRefs } from '../../kernel/exprs.ts';
+import { exprRefs, reachable } from '../../kernel/exprs.ts';
 import { isBinaryExpr, isUnaryExpr } from '../../kernel/ops.ts';
 import {
   divByConstant, FAIL, fromLanes, lane, scalarBinary, scalarCast, scalarConst, scalarUnary, splat, vectorBinary, vectorCast, vectorUnary,
@@ -63,19 +63,6 @@ function rowMajor(shape: readonly number[]): number[] {
   return s;
 }
 
-/** The nodes the roots depend on, themselves included. */
-function reach(exprs: readonly Expr[], roots: readonly ExprId[]): Set<ExprId> {
-  const seen = new Set<ExprId>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...exprRefs(exprs[id]!));
-  }
-  return seen;
-}
-
 export function emitLoops(fn: FuncBuilder, k: LoopKernel, needs: Needs): void {
   new LoopEmitter(fn, k, needs).emit();
 }
@@ -113,8 +100,8 @@ class LoopEmitter {
     this.emptyReduce = this.red !== null && product(this.red.shape) === 0;
     this.accIds = this.exprs.flatMap((e, id) => (e.op === 'acc' ? [id] : []));
     if (this.emptyReduce) {
-      const epilogue = reach(this.exprs, k.stores.map((s) => s.value));
-      for (const id of reach(this.exprs, [this.red!.value])) if (!epilogue.has(id)) this.skipped.add(id);
+      const epilogue = reachable(this.exprs, k.stores.map((s) => s.value));
+      for (const id of reachable(this.exprs, [this.red!.value])) if (!epilogue.has(id)) this.skipped.add(id);
     }
   }
 

@@ -7,8 +7,8 @@
 // computed once, before the loop (a load of softmax's row maximum); nodes the reduced value needs
 // that vary along the reduction go in the loop; nodes that read `acc` come after it.
 import type { DType } from '../../ir/graph.ts';
-import { exprRefs } from '../../kernel/exprs.ts';
-import type { Expr, ExprId, FusedKernel, Reduction, Schedule } from '../../kernel/ir.ts';
+import { exprRefs, reachable } from '../../kernel/exprs.ts';
+import type { ExprId, FusedKernel, Reduction, Schedule } from '../../kernel/ir.ts';
 import { emitNode, storageType, toStorage, type Scope } from './expr.ts';
 import { HelperSet } from './helpers.ts';
 import { assemble, bound, elementCount, grid, unflatten, workgroupIndex, type StorageVar, type WgslKernel } from './module.ts';
@@ -20,18 +20,6 @@ export interface FusedOptions {
 
 export const DEFAULT_WORKGROUP_REDUCE_MIN = 256;
 const WG = 64;
-
-function reach(exprs: readonly Expr[], roots: readonly ExprId[]): Set<ExprId> {
-  const seen = new Set<ExprId>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...exprRefs(exprs[id]!));
-  }
-  return seen;
-}
 
 interface Placement {
   readonly pre: ExprId[];
@@ -51,8 +39,8 @@ function place(k: FusedKernel): Placement {
       refs.some((r) => varying[r]);
     accDep[id] = e.op === 'acc' || refs.some((r) => accDep[r]);
   });
-  const inner = k.reduce ? reach(k.exprs, [k.reduce.value]) : new Set<ExprId>();
-  const outer = reach(k.exprs, k.stores.map((s) => s.value));
+  const inner = k.reduce ? reachable(k.exprs, [k.reduce.value]) : new Set<ExprId>();
+  const outer = reachable(k.exprs, k.stores.map((s) => s.value));
   const p: Placement = { pre: [], loop: [], post: [] };
   k.exprs.forEach((_, id) => {
     if (!inner.has(id) && !outer.has(id)) return;
