@@ -163,7 +163,7 @@ export class Checker {
       if (p.type?.kind === 'fn' && p.default) this.report(p.default.span, `function parameter '${p.name.name}' cannot have a default`);
     let ret: Type;
     if (fn.ret) ret = this.resolveType(fn.ret, sizes, m, typeVars);
-    else if (isGeneric({ sizeParams: [], typeParams: fn.typeParams.map((p) => p.name), fnParams, params, ret: T.ERROR, host })) ret = T.ERROR; // inferred per instance
+    else if (isGeneric({ typeParams: fn.typeParams.map((p) => p.name), fnParams, params, host })) ret = T.ERROR; // inferred per instance
     else if (fn.body.kind === 'expr') ret = strong(this.checkBody(fn, m, params, null));
     else ret = T.UNIT;
     for (const tp of fn.typeParams)
@@ -1190,7 +1190,7 @@ let nextLambdaId = 0;
  * A function whose body is checked per use: it has type parameters, function parameters, or
  * string parameters (strings only ever come from literals, so each instance knows its options).
  */
-function isGeneric(sig: Sig): boolean {
+function isGeneric(sig: Pick<Sig, 'typeParams' | 'fnParams' | 'params' | 'host'>): boolean {
   return sig.typeParams.length > 0 || sig.fnParams.length > 0 || (!sig.host && sig.params.some((p) => p.type.kind === 'str'));
 }
 

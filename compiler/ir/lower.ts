@@ -10,6 +10,7 @@ import * as S from '../check/size.ts';
 import * as T from '../check/types.ts';
 import { collectDims, solve } from '../check/unify.ts';
 import { compareValues } from '../check/static.ts';
+import { BUILTINS } from '../builtins/table.ts';
 import { vjp } from '../transform/grad.ts';
 import { Builder, type DType, type Graph, type TType } from './graph.ts';
 import { BUILTIN_LOWERING, type LowerArgs } from './lower_builtins.ts';
@@ -274,7 +275,7 @@ export class Lowerer {
     const lower = BUILTIN_LOWERING[name];
     if (!lower) throw new LowerError(e.span, `internal: no lowering for builtin '${name}'`);
     const vals = operands.map((x) => this.expr(x, env, m));
-    const names = name === 'neg' || name === 'logical_not' ? ['x'] : name === 'matmul' ? ['a', 'b'] : ['a', 'b'];
+    const names = BUILTINS.get(name)!.params.map((p) => p.name);
     const args: LowerArgs = {
       get: (n) => vals[names.indexOf(n)],
       has: (n) => names.includes(n),

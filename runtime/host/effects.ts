@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
-import type { Type } from '../../compiler/check/types.ts';
+import { stridesOf } from '../interp/ops/tensor.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
 import { curvesSvg } from './plot.ts';
 import { Progress } from './progress.ts';
@@ -20,8 +20,6 @@ export interface EffectContext {
 export interface EffectArgs {
   readonly get: (name: string) => HostValue | undefined;
   readonly rest: readonly HostValue[];
-  /** The checker's type of the call's result (load returns a value of this type). */
-  readonly like: Type | undefined;
 }
 
 type Effect = (args: EffectArgs, ctx: EffectContext) => Promise<HostValue>;
@@ -124,7 +122,7 @@ function toJson(v: HostValue): unknown {
   switch (v.kind) {
     case 'tensor': {
       const t = v.value;
-      const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const strides = stridesOf(t.shape);
       const at = (axis: number, offset: number): unknown =>
         axis === t.shape.length ? (t.dtype === 'bool' ? t.data[offset] === 1 : Number(t.data[offset])) : Array.from({ length: t.shape[axis]! }, (_, i) => at(axis + 1, offset + i * strides[axis]!));
       return at(0, 0);

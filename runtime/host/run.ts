@@ -64,6 +64,7 @@ interface Compiled {
 export class HostRunner {
   private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
   private readonly callCache = new WeakMap<A.FnDecl, Map<string, Compiled>>();
+  private readonly namesMemo = new WeakMap<A.Expr, string[]>();
   private readonly pureMemo = new WeakMap<A.Expr, boolean | 'depends'>();
   private readonly effects: EffectContext;
 
@@ -222,7 +223,7 @@ export class HostRunner {
         else named.set(params[pos++]!.name, v);
       }
       try {
-        return await effect({ get: (n) => named.get(n), rest, like: this.checker.types.get(e) }, this.effects);
+        return await effect({ get: (n) => named.get(n), rest }, this.effects);
       } catch (err) {
         if (err instanceof RunError) throw err;
         throw new RunError(e.span, err instanceof Error ? err.message : String(err));
@@ -295,9 +296,16 @@ export class HostRunner {
     return pure;
   }
 
+  /** The names an expression reads, computed once per expression (host loops evaluate it often). */
+  private namesIn(e: A.Expr): string[] {
+    let names = this.namesMemo.get(e);
+    if (!names) this.namesMemo.set(e, (names = [...new Set(varNames(e))]));
+    return names;
+  }
+
   /** Lowers a pure expression over the host values it reads, runs it, and returns its value. */
   private async compute(e: A.Expr, env: HostEnv | null, m: Module): Promise<HostValue> {
-    const used = [...new Set(varNames(e))].flatMap((n) => {
+    const used = this.namesIn(e).flatMap((n) => {
       const cell = lookupHost(env, n);
       return cell ? [[n, cell] as const] : [];
     });
@@ -355,7 +363,7 @@ export class HostRunner {
       const bad = outputs.find((t) => t.dtype === 'f32' && t.data.some((x) => !Number.isFinite(x)));
       if (bad) throw new RunError(at, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);
     }
-    return toHost(compiled.output, compiled.graph.outputs, outputs);
+    return toHost(compiled.output, outputs);
   }
 
   private lower(e: A.Expr, used: readonly (readonly [string, Cell])[], m: Module): Compiled {
@@ -378,7 +386,7 @@ export class HostRunner {
 }
 
 /** The graph's outputs in the structure of the lowered value (strings pass through). */
-function toHost(lv: LV, ids: readonly number[], outputs: readonly Tensor[]): HostValue {
+function toHost(lv: LV, outputs: readonly Tensor[]): HostValue {
   let k = 0;
   const go = (v: LV): HostValue => {
     switch (v.kind) {
@@ -397,7 +405,6 @@ function toHost(lv: LV, ids: readonly number[], outputs: readonly Tensor[]): Hos
         return { kind: 'fn', decl: v.fn.decl, module: v.fn.module };
     }
   };
-  void ids;
   return go(lv);
 }
 

@@ -1,7 +1,7 @@
 // Values in host code: tensors, and the tuples, records and strings around them.
 import type { FnDecl } from '../../compiler/syntax/ast.ts';
 import type { Module } from '../../compiler/check/module.ts';
-import type { Tensor } from '../interp/ops/tensor.ts';
+import { stridesOf, type Tensor } from '../interp/ops/tensor.ts';
 
 export type HostValue =
   | { readonly kind: 'tensor'; readonly value: Tensor }
@@ -42,7 +42,7 @@ function formatScalar(x: number, dtype: Tensor['dtype']): string {
 
 /** Nested brackets like NumPy, eliding the middle of long axes. */
 export function formatTensor(t: Tensor, maxPerAxis = 6): string {
-  const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const strides = stridesOf(t.shape);
   const go = (axis: number, offset: number): string => {
     if (axis === t.shape.length) return formatScalar(t.data[offset]!, t.dtype);
     const n = t.shape[axis]!;

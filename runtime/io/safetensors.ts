@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { size } from '../interp/ops/tensor.ts';
 
 export type DType = 'f32' | 'i32' | 'bool';
 
@@ -48,7 +49,6 @@ function requireLittleEndian(): void {
   if (!HOST_LE) fail('safetensors I/O needs a little-endian host');
 }
 
-const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const isDim = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 const shapeStr = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
@@ -67,7 +67,7 @@ export function encodeSafetensors(tensors: TensorSource, metadata?: Record<strin
     const d = DTYPES[t.dtype];
     if (!(t.data instanceof d.ctor)) fail(`tensor ${name}: dtype ${t.dtype} needs a ${d.ctor.name}, got ${t.data.constructor.name}`);
     if (!t.shape.every(isDim)) fail(`tensor ${name}: shape ${shapeStr(t.shape)} must hold non-negative integers`);
-    if (t.data.length !== numel(t.shape)) fail(`tensor ${name}: shape ${shapeStr(t.shape)} needs ${numel(t.shape)} elements, data has ${t.data.length}`);
+    if (t.data.length !== size(t.shape)) fail(`tensor ${name}: shape ${shapeStr(t.shape)} needs ${size(t.shape)} elements, data has ${t.data.length}`);
   }
   const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   entries.sort(([an, a], [bn, b]) => DTYPES[b.dtype].rank - DTYPES[a.dtype].rank || byName(an, bn));
@@ -141,7 +141,7 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Map<string, Hos
     }
     const [begin, end] = offs as [number, number];
     if (end > dataLen) fail(`tensor ${name}: data_offsets [${begin}, ${end}] out of range for the ${dataLen}-byte data section`);
-    const need = numel(shape) * DTYPES[dtype].size;
+    const need = size(shape) * DTYPES[dtype].size;
     if (end - begin !== need) fail(`tensor ${name}: shape ${shapeStr(shape)} of ${tag} needs ${need} bytes but data_offsets span ${end - begin}`);
     specs.push({ name, dtype, shape, begin, end });
   }

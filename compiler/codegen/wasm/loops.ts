@@ -16,7 +16,8 @@
 //    entry and advanced by its stride at the end of each iteration (no multiplications).
 // f32 sums accumulate in float64 (as the interpreter does); a column-vectorized sum adds each output
 // in the interpreter's order, a row-vectorized one in four interleaved partial sums.
-import type { DType } from '../../ir/graph.ts';
+import { sizeOf, type DType } from '../../ir/graph.ts';
+import { rowMajor } from '../../schedule/index_map.ts';
 import type { Expr, ExprId, Reduction } from '../../kernel/ir.ts';
 import { exprRefs, reachable } from '../../kernel/exprs.ts';
 import { isBinaryExpr, isUnaryExpr } from '../../kernel/ops.ts';
@@ -51,17 +52,7 @@ interface Position {
   readonly last: number;
 }
 
-const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
-function rowMajor(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let step = 1;
-  for (let a = shape.length - 1; a >= 0; a--) {
-    s[a] = step;
-    step *= shape[a]!;
-  }
-  return s;
-}
 
 export function emitLoops(fn: FuncBuilder, k: LoopKernel, needs: Needs): void {
   new LoopEmitter(fn, k, needs).emit();
@@ -97,7 +88,7 @@ class LoopEmitter {
   ) {
     this.exprs = k.exprs;
     this.red = k.reduce;
-    this.emptyReduce = this.red !== null && product(this.red.shape) === 0;
+    this.emptyReduce = this.red !== null && sizeOf(this.red.shape) === 0;
     this.accIds = this.exprs.flatMap((e, id) => (e.op === 'acc' ? [id] : []));
     if (this.emptyReduce) {
       const epilogue = reachable(this.exprs, k.stores.map((s) => s.value));
@@ -107,7 +98,7 @@ class LoopEmitter {
 
   emit(): void {
     const k = this.k;
-    if (product(k.shape) === 0) {
+    if (sizeOf(k.shape) === 0) {
       this.fn.comment('empty output: nothing to do');
       return;
     }

@@ -17,6 +17,7 @@
 // for the sizes the tests use). i32 matmuls (rare) use a plain triple loop that wraps like the
 // reference.
 import { sizeOf } from '../../ir/graph.ts';
+import { rowMajor } from '../../schedule/index_map.ts';
 import type { MatmulKernel } from '../../kernel/ir.ts';
 import { emitLoops } from './loops.ts';
 import type { Needs } from './ops.ts';
@@ -93,15 +94,6 @@ export function emitMatmul(fn: FuncBuilder, k: MatmulKernel, at: MatmulAddresses
   return bBytes + aBytes + cBytes;
 }
 
-function rowMajor(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let step = 1;
-  for (let a = shape.length - 1; a >= 0; a--) {
-    s[a] = step;
-    step *= shape[a]!;
-  }
-  return s;
-}
 
 interface Pointer {
   readonly name: string;
