@@ -46,20 +46,21 @@ program
   .option('--metrics <file>', 'append log_metrics records to this JSONL file')
   .option('--arg <name=value>', "set a parameter of main (repeatable), as in --arg steps=100", collect, [])
   .option('--resume', 'the same as --arg resume=true: continue from the last checkpoint')
-  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string; arg: string[]; resume?: boolean }) => {
+  .option('--threads <n>', 'threads the cpu backend runs kernels on (default: all cores)')
+  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string; arg: string[]; resume?: boolean; threads?: string }) => {
     const args = opts.resume ? [...opts.arg, 'resume=true'] : opts.arg;
-    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics, args }));
+    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics, args, threads: opts.threads }));
   });
 
 program
   .command('build')
   .description('compile a .mu file and print a stage of the result')
   .argument('<file>', 'the .mu file')
-  .addOption(new Option('--emit <stage>', 'what to print').choices(['ir', 'kernels', 'plan', 'wat', 'wgsl']).default('ir'))
+  .addOption(new Option('--emit <stage>', 'what to print').choices(['ir', 'kernels', 'plan', 'stats', 'wat', 'wgsl']).default('ir'))
   .option('--entry <name>', 'a function to show (repeatable; default: those without size parameters)', collect, [])
   .option('--size <name=value>', 'the value of a size variable (repeatable)', collect, [])
-  .action((file: string, opts: { emit: string; entry: string[]; size: string[] }) => {
-    process.exitCode = guard(() => build(file, { emit: opts.emit, entry: opts.entry, sizes: opts.size }));
+  .action(async (file: string, opts: { emit: string; entry: string[]; size: string[] }) => {
+    process.exitCode = await guardAsync(() => build(file, { emit: opts.emit, entry: opts.entry, sizes: opts.size }));
   });
 
 program

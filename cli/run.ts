@@ -1,5 +1,6 @@
 // `muc run FILE`: type-check, then run `main` on a backend.
 import { existsSync } from 'node:fs';
+import { backendNamed, parseThreads, type Backend } from '../runtime/backend.ts';
 import { compileFile, CompileError, MuRuntimeError } from '../runtime/program.ts';
 
 export interface RunCliOptions {
@@ -8,6 +9,8 @@ export interface RunCliOptions {
   readonly metrics: string | undefined;
   /** main's parameters, `name=value`. */
   readonly args: readonly string[];
+  /** --threads, as given (cpu backend only). */
+  readonly threads?: string | undefined;
 }
 
 export async function runFile(file: string, opts: RunCliOptions): Promise<number> {
@@ -15,8 +18,15 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
     process.stderr.write(`muc: error: no such file: ${file}\n`);
     return 1;
   }
+  let backend: Backend;
   try {
-    const program = compileFile(file, { backend: opts.backend });
+    backend = backendNamed(opts.backend, opts.threads === undefined ? {} : { threads: parseThreads(opts.threads) });
+  } catch (err) {
+    process.stderr.write(`muc: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  try {
+    const program = compileFile(file, { backend });
     if (!program.functions.includes('main')) {
       process.stderr.write(`muc: error: ${file} has no main function to run (declare fn main() { … })\n`);
       return 1;

@@ -3,7 +3,7 @@
 import type { Graph } from '../compiler/ir/graph.ts';
 import { evaluate } from './interp/eval.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
-import { cpuBackend } from './cpu/backend.ts';
+import { cpuBackend, makeCpuBackend } from './cpu/backend.ts';
 import { webgpuBackend } from './webgpu/backend.ts';
 
 export interface Backend {
@@ -24,3 +24,29 @@ export const BACKENDS: Readonly<Record<string, Backend>> = { interp: interpBacke
  * always-right reference (it also checks indices that the compiled backends trust).
  */
 export const DEFAULT_BACKEND = 'cpu';
+
+/** Settings a command line may give a backend. */
+export interface BackendOptions {
+  /** Threads for the cpu backend (default: the machine's cores). */
+  readonly threads?: number;
+}
+
+/**
+ * The backend named `name`, set up as `options` ask: the shared instance when they ask nothing, a
+ * fresh one otherwise. Throws (an Error whose message is for the user) on an unknown name or an
+ * option the backend does not take.
+ */
+export function backendNamed(name: string, options: BackendOptions = {}): Backend {
+  const found = BACKENDS[name];
+  if (!found) throw new Error(`unknown backend '${name}' (available: ${Object.keys(BACKENDS).join(', ')})`);
+  if (options.threads === undefined) return found;
+  if (name !== 'cpu') throw new Error(`--threads applies to the cpu backend, not '${name}'`);
+  return makeCpuBackend({ threads: options.threads });
+}
+
+/** A thread count from the command line: a whole number ≥ 1, or an Error for the user. */
+export function parseThreads(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new Error(`--threads takes a whole number ≥ 1, as in --threads 2; found '${text}'`);
+  return n;
+}

@@ -1,28 +1,6 @@
-// The host functions Wasm kernels import (module "math"): what Wasm lacks, computed exactly as the
-// reference interpreter computes it (runtime/interp/ops/elementwise.ts), so results agree bit for bit.
+// The host functions Wasm kernels import (module "math"), typed against the code generator's list.
+// They live in host_math.js, which the worker threads load too.
 import type { HostImport } from '../../compiler/codegen/wasm/index.ts';
+import { HOST_MATH as MATH } from './host_math.js';
 
-/** Floored modulo (Python %), in float64: the result takes the divisor's sign. */
-function floorMod(a: number, b: number): number {
-  const r = a % b;
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-}
-
-/** Wrapping i32 power by squaring; a negative exponent raises. */
-function ipow(base: number, e: number): number {
-  if (e < 0) throw new RangeError(`pow: negative i32 exponent ${e}`);
-  let result = 1;
-  for (let b = base; e > 0; e = Math.floor(e / 2), b = Math.imul(b, b)) if (e % 2 === 1) result = Math.imul(result, b);
-  return result;
-}
-
-export const HOST_MATH: Readonly<Record<HostImport, (...xs: number[]) => number>> = {
-  exp: Math.exp,
-  log: Math.log,
-  tanh: Math.tanh,
-  sin: Math.sin,
-  cos: Math.cos,
-  pow: Math.pow,
-  fmod: (a, b) => floorMod(a!, b!),
-  ipow: (b, e) => ipow(b!, e!),
-};
+export const HOST_MATH: Readonly<Record<HostImport, (...xs: number[]) => number>> = MATH;

@@ -3,7 +3,8 @@
 // and the global is read through globalThis.
 
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  /** A SharedArrayBuffer for a shared memory (a new one, longer, after each grow). */
+  readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 

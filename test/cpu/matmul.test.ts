@@ -1,12 +1,16 @@
 // Matmuls on the cpu backend: random shapes (tile edges, several k- and m-blocks), transposed
 // operands (strides only: the packing reads through the views), batches (own and broadcast) and
-// epilogues (bias, relu, scale, a second output), against the interpreter within 1e-5 relative.
+// epilogues (bias, relu, scale, a second output), against the interpreter within 1e-5 relative,
+// on one thread and on two or three (every step split: row panels, epilogue rows); symmetric
+// products (x·xᵀ, xᵀ·x) that compute half the tiles and mirror the rest.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emitWat } from '../../compiler/codegen/wasm/index.ts';
+import { isSymmetric, symmetricProducts } from '../../compiler/codegen/wasm/symmetry.ts';
 import { Builder, type Graph } from '../../compiler/ir/graph.ts';
 import { printKernels } from '../../compiler/kernel/print.ts';
 import { schedule } from '../../compiler/schedule/schedule.ts';
-import { cpuBackend } from '../../runtime/cpu/backend.ts';
+import { cpuBackend, makeCpuBackend, type CpuBackend } from '../../runtime/cpu/backend.ts';
 import { evaluate } from '../../runtime/interp/eval.ts';
 import { tensor, type Tensor } from '../../runtime/interp/ops/tensor.ts';
 import { expectAgree } from './support.ts';
@@ -68,9 +72,9 @@ function build(c: Case): { graph: Graph; inputs: Tensor[] } {
   return { graph: b.graph('mm', outs), inputs };
 }
 
-async function agree(c: Case): Promise<void> {
+async function agree(c: Case, backend: CpuBackend = cpuBackend): Promise<void> {
   const { graph, inputs } = build(c);
-  const got = await cpuBackend.run(graph, inputs);
+  const got = await backend.run(graph, inputs);
   const want = evaluate(graph, inputs);
   // A bool output compares exactly except where the product is within rounding of the threshold.
   const approx = want.map((t) => t.dtype !== 'bool');
@@ -94,9 +98,25 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   seed: fc.nat(),
 });
 
+const one = makeCpuBackend({ threads: 1 });
+const two = makeCpuBackend({ threads: 2, minParallelWork: 0 });
+const three = makeCpuBackend({ threads: 3, minParallelWork: 0 });
+afterAll(() => [one, two, three].forEach((b) => b.close()));
+
 describe('cpu matmul', () => {
   it('random shapes, transposes, batches and epilogues agree with the interpreter', async () => {
-    await fc.assert(fc.asyncProperty(caseArb, agree), { numRuns: 150 });
+    await fc.assert(fc.asyncProperty(caseArb, (c) => agree(c)), { numRuns: 150 });
+  });
+
+  it.each([['one thread', one], ['two threads', two], ['three threads', three]] as const)('the same on %s, every step split', async (_, backend) => {
+    await fc.assert(fc.asyncProperty(caseArb, (c) => agree(c, backend)), { numRuns: 100 });
+  });
+
+  it('several k- and m-blocks split between threads, for every transpose', async () => {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      await agree({ batch: [], m: 301, k: 600, n: 37, transA, transB, shareB: false, epilogue: 0, grid: true, seed: 5 }, three);
+    }
+    await agree({ batch: [3], m: 133, k: 300, n: 40, transA: false, transB: false, shareB: false, epilogue: 1, grid: false, seed: 6 }, two);
   });
 
   it('several k-blocks and m-blocks, with tile edges, for every transpose', async () => {
@@ -123,5 +143,117 @@ describe('cpu matmul', () => {
     expect([...got[0]!.data]).toEqual(new Array(15).fill(0));
     expect([...got[1]!.data]).toEqual(new Array(15).fill(1));
     expect(got[2]!.shape).toEqual([0, 2]);
+  });
+});
+
+interface SymCase {
+  readonly batch: readonly number[];
+  readonly n: number;
+  readonly k: number;
+  /** xᵀ·x (x is [k, n]) instead of x·xᵀ (x is [n, k]). */
+  readonly gram: boolean;
+  /** 0: plain; 1: scaled (alpha) and + 1; 2: relu. */
+  readonly epilogue: number;
+  readonly seed: number;
+}
+
+function buildSym(c: SymCase): { graph: Graph; inputs: Tensor[] } {
+  const b = new Builder();
+  const r = c.batch.length + 2;
+  const perm = [...Array(r).keys()].map((i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
+  const shape = [...c.batch, ...(c.gram ? [c.k, c.n] : [c.n, c.k])];
+  const x = b.input({ dtype: 'f32', shape }, 0, 'x');
+  const xt = b.add('transpose', [x], { perm });
+  let a = c.gram ? xt : x;
+  const w = c.gram ? x : xt;
+  const out = [...c.batch, c.n, c.n];
+  if (c.epilogue === 1) a = b.add('mul', [a, b.broadcast(b.scalar(0.25), [...c.batch, c.n, c.k])]);
+  const mm = b.add('matmul', [a, w]);
+  const y = c.epilogue === 1 ? b.add('add', [mm, b.broadcast(b.scalar(1), out)]) : c.epilogue === 2 ? b.add('relu', [mm]) : mm;
+  // Long contractions on a grid of 1/64, where f32 sums are exact (as in the blocks test above).
+  const inputs = [tensor('f32', shape, values(shape.reduce((p, q) => p * q, 1), c.seed, c.k > 100, false))];
+  return { graph: b.graph('sym', [y]), inputs };
+}
+
+const symArb: fc.Arbitrary<SymCase> = fc.record({
+  batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 1 }),
+  n: fc.integer({ min: 1, max: 45 }),
+  k: fc.integer({ min: 1, max: 40 }),
+  gram: fc.boolean(),
+  epilogue: fc.integer({ min: 0, max: 2 }),
+  seed: fc.nat(),
+});
+
+async function agreeSym(c: SymCase, backend: CpuBackend): Promise<void> {
+  const { graph, inputs } = buildSym(c);
+  const got = await backend.run(graph, inputs);
+  const want = evaluate(graph, inputs);
+  expectAgree(got, want, [true], () => `${JSON.stringify(c)}\n${printKernels(schedule(graph))}`);
+  // Mirrored exactly: the lower triangle is the upper one's copy.
+  const n = c.n;
+  const g = got[0]!.data;
+  for (let base = 0; base < g.length; base += n * n) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (g[base + i * n + j] !== g[base + j * n + i]) expect.fail(`${JSON.stringify(c)}: C[${i}, ${j}] != C[${j}, ${i}]`);
+  }
+}
+
+describe('symmetric products', () => {
+  it('x·xᵀ and xᵀ·x of one buffer are recognized, and only they', () => {
+    const mm = (c: SymCase) => schedule(buildSym(c).graph).kernels.find((k) => k.kind === 'matmul');
+    for (const gram of [false, true]) {
+      const k = mm({ batch: [2], n: 9, k: 5, gram, epilogue: 0, seed: 1 });
+      expect(k?.kind === 'matmul' && isSymmetric(k)).toBe(true);
+    }
+    const b = new Builder();
+    const x = b.input({ dtype: 'f32', shape: [6, 4] }, 0, 'x');
+    const y = b.input({ dtype: 'f32', shape: [6, 4] }, 1, 'y');
+    const other = schedule(b.graph('xy', [b.add('matmul', [x, b.add('transpose', [y], { perm: [1, 0] })])])).kernels[0]!;
+    expect(other.kind === 'matmul' && isSymmetric(other)).toBe(false);
+    const wat = emitWat(schedule(buildSym({ batch: [], n: 9, k: 5, gram: false, epilogue: 0, seed: 1 }).graph));
+    expect(wat).toContain('symmetric: the tiles on and above the diagonal');
+    expect(wat).toContain('(export "k0_mirror" (func $k0_mirror))');
+  });
+
+  it.each([['one thread', one], ['two threads', two], ['three threads', three]] as const)('odd sizes, batches and epilogues agree with the interpreter on %s', async (_, backend) => {
+    await fc.assert(fc.asyncProperty(symArb, (c) => agreeSym(c, backend)), { numRuns: 80 });
+  });
+
+  /** One Newton–Schulz step on x [n, m]: A = x·xᵀ, B = b·A + c·A·A, a·x + B·x; `bias` adds v[j] to A. */
+  function nsStep(n: number, m: number, bias = false): Graph {
+    const b = new Builder();
+    const x = b.input({ dtype: 'f32', shape: [n, m] }, 0, 'x');
+    let a = b.add('matmul', [x, b.add('transpose', [x], { perm: [1, 0] })]);
+    if (bias) a = b.add('add', [a, b.broadcast(b.input({ dtype: 'f32', shape: [n] }, 1, 'v'), [n, n])]);
+    const s = (v: number, shape: number[]) => b.broadcast(b.scalar(v), shape);
+    const bb = b.add('add', [b.add('mul', [s(-4.775, [n, n]), a]), b.add('mul', [s(2.0315, [n, n]), b.add('matmul', [a, a])])]);
+    return b.graph('ns', [b.add('add', [b.add('mul', [s(3.4445, [n, m]), x]), b.add('matmul', [bb, x])])]);
+  }
+  const matmuls = (g: Graph): number[] => schedule(g).kernels.flatMap((k, i) => (k.kind === 'matmul' ? [i] : []));
+
+  it('M·M of a symmetric M is symmetric, and so is an epilogue of symmetric values (a Newton–Schulz step)', async () => {
+    const g = nsStep(9, 13);
+    const [xxt, aa, bx] = matmuls(g);
+    expect([...symmetricProducts(schedule(g))]).toEqual([xxt, aa]);
+    expect(bx).toBeDefined();
+    // A bias along j makes A unsymmetric: A·A is then computed whole.
+    const h = nsStep(9, 13, true);
+    expect([...symmetricProducts(schedule(h))]).toEqual([matmuls(h)[0]]);
+    for (const backend of [one, two, three]) {
+      for (const [n, m] of [[9, 13], [37, 41], [64, 70]]) {
+        const x = tensor('f32', [n, m], values(n * m, n + m, false, false).map((v) => v * 0.1));
+        expectAgree(await backend.run(nsStep(n, m), [x]), evaluate(nsStep(n, m), [x]), [true], () => `n=${n} m=${m}`);
+      }
+      const x = tensor('f32', [9, 13], values(117, 3, false, false));
+      const v = tensor('f32', [9], values(9, 4, false, false));
+      expectAgree(await backend.run(h, [x, v]), evaluate(h, [x, v]), [true], () => 'bias');
+    }
+  });
+
+  it('large enough for several m- and k-blocks, split unevenly by rows (the triangle)', async () => {
+    for (const backend of [one, two, three]) {
+      await agreeSym({ batch: [], n: 301, k: 600, gram: false, epilogue: 0, seed: 7 }, backend);
+      await agreeSym({ batch: [2], n: 136, k: 300, gram: true, epilogue: 1, seed: 8 }, backend);
+    }
+    await agreeSym({ batch: [], n: 256, k: 64, gram: false, epilogue: 0, seed: 9 }, two);
   });
 });

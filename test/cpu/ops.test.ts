@@ -4,6 +4,7 @@
 // their remainders (1e-5), the compile cache, and the WAT text.
 import { describe, expect, it } from 'vitest';
 import { emitWat } from '../../compiler/codegen/wasm/index.ts';
+import { MR } from '../../compiler/codegen/wasm/matmul.ts';
 import { Builder, type DType, type Graph } from '../../compiler/ir/graph.ts';
 import type { PrimName } from '../../compiler/ir/prims.ts';
 import { schedule } from '../../compiler/schedule/schedule.ts';
@@ -224,12 +225,18 @@ describe('compiling', () => {
     const h = b.add('relu', [b.add('matmul', [x, w])]);
     const wat = emitWat(schedule(b.graph('mlp', [b.add('sum', [h], { axes: [1] }), h])));
     expect(wat).toMatch(/^;; mlp: 2 kernels/);
-    expect(wat).toContain('(import "env" "memory" (memory 1))');
+    expect(wat).toContain('(import "env" "memory" (memory 1 65536 shared))');
     expect(wat).toContain(';; kernel k0 (root %2): matmul [8, 16] k=10');
-    expect(wat).toContain('(func $k0');
+    expect(wat).toContain('(func $k0 (param $begin i32) (param $end i32) (param $tid i32)');
     expect(wat).toContain('(call $gemm');
-    expect(wat).toContain(';; loops [i0:8, r1:16x4] vectorized along the reduction');
-    expect(wat).toContain('(func (export "run") (call $k0) (call $k1))');
+    expect(wat).toContain(';; loops [i0:8, r1:16x4] vectorized along the reduction; i0 over [begin, end)');
+    // The matmul's products split by panels of MR rows, its relu epilogue by elements (one loop of
+    // 8·16: C's rows are as long as the output's).
+    expect(wat).toContain(`(func (export "run")
+    (call $k0 (i32.const 0) (i32.const ${8 / MR}) (i32.const 0))
+    (call $k0_epilogue (i32.const 0) (i32.const 128) (i32.const 0))
+    (call $k1 (i32.const 0) (i32.const 8) (i32.const 0)))`);
+    expect(wat).toContain('(export "k0_epilogue" (func $k0_epilogue))');
   });
 
   const dtypes: DType[] = ['f32', 'i32', 'bool'];

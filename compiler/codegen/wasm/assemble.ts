@@ -11,8 +11,8 @@ function load(): Promise<Wabt> {
   return toolkit;
 }
 
-/** Fixed-width SIMD, saturating conversions and bulk memory are all the post-MVP features the code uses. */
-const FEATURES = { simd: true, sat_float_to_int: true, bulk_memory: true } as const;
+/** Fixed-width SIMD, saturating conversions, bulk memory and threads (a shared memory) are all the post-MVP features the code uses. */
+const FEATURES = { simd: true, sat_float_to_int: true, bulk_memory: true, threads: true } as const;
 
 export async function assemble(wat: string, name = 'module.wat'): Promise<Uint8Array> {
   const wabt = await load();
@@ -20,7 +20,9 @@ export async function assemble(wat: string, name = 'module.wat'): Promise<Uint8A
   try {
     module = wabt.parseWat(name, wat, FEATURES);
     module.resolveNames();
-    module.validate();
+    // wabt's typings omit validate's argument, but it validates with default features without it,
+    // and those reject a shared memory.
+    (module.validate as (this: unknown, features: typeof FEATURES) => void).call(module, FEATURES);
     return module.toBinary({}).buffer;
   } catch (err) {
     // wabt's messages quote the offending line; keep them short.

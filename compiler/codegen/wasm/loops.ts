@@ -14,6 +14,11 @@
 //    a gather or guard that differs between lanes keeps the kernel scalar.
 // 4. Each access walks a pointer: per loop that changes it, a local set from the enclosing one on
 //    entry and advanced by its stride at the end of each iteration (no multiplications).
+// 5. With `ranged`, the outermost output loop runs over [$begin, $end) of its positions (the
+//    function's parameters), so threads can share the index space (runtime/cpu/); the other loops
+//    are whole. The loop nest reports how many positions that loop has (its `units`).
+// 6. A load with a data-dependent index (gather, take_along_axis, x[i]) first checks the index with
+//    one unsigned compare against its bound (bounds.ts) and calls `fail` when it is outside.
 // f32 sums accumulate in float64 (as the interpreter does); a column-vectorized sum adds each output
 // in the interpreter's order, a row-vectorized one in four interleaved partial sums.
 import { sizeOf, type DType } from '../../ir/graph.ts';
@@ -21,8 +26,9 @@ import { rowMajor } from '../../schedule/index_map.ts';
 import type { Expr, ExprId, Reduction } from '../../kernel/ir.ts';
 import { exprRefs, reachable } from '../../kernel/exprs.ts';
 import { isBinaryExpr, isUnaryExpr } from '../../kernel/ops.ts';
+import { indexBound } from './bounds.ts';
 import {
-  divByConstant, FAIL, fromLanes, lane, scalarBinary, scalarCast, scalarConst, scalarUnary, splat, vectorBinary, vectorCast, vectorUnary,
+  divByConstant, FAIL, failCall, fromLanes, lane, scalarBinary, scalarCast, scalarConst, scalarUnary, splat, vectorBinary, vectorCast, vectorUnary,
   type Needs,
 } from './ops.ts';
 import { f32, f64, FuncBuilder, get, i32, scalarType, ZERO_V128 } from './wat.ts';
@@ -36,6 +42,10 @@ export interface LoopKernel {
   readonly stores: readonly { readonly value: ExprId; readonly address: number }[];
   /** Byte address of each input slot. */
   readonly inputs: readonly number[];
+  /** Shape of the buffer bound to each input slot (for the bounds of gather indices). */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** The outermost output loop runs over [$begin, $end) (parameters of the function) instead of all of it. */
+  readonly ranged?: boolean;
   /** A matmul epilogue: `acc` is read from a buffer of products (element strides over `shape`) and scaled by alpha. */
   readonly acc?: { readonly address: number; readonly strides: readonly number[]; readonly alpha: number };
 }
@@ -53,9 +63,20 @@ interface Position {
 }
 
 
+/** How a loop nest can be shared between threads. */
+export interface LoopSplit {
+  /** Positions of the outermost output loop (what $begin and $end count); 1 if it cannot be split. */
+  readonly units: number;
+  /** Ranges should start at multiples of this (4 when that loop is the vectorized one). */
+  readonly granule: number;
+  /** Element operations in all, roughly: what decides whether threads are worth waking. */
+  readonly work: number;
+  /** Work every call repeats whatever its range (none: each call only does its own positions). */
+  readonly repeat: number;
+}
 
-export function emitLoops(fn: FuncBuilder, k: LoopKernel, needs: Needs): void {
-  new LoopEmitter(fn, k, needs).emit();
+export function emitLoops(fn: FuncBuilder, k: LoopKernel, needs: Needs): LoopSplit {
+  return new LoopEmitter(fn, k, needs).emit();
 }
 
 class LoopEmitter {
@@ -80,6 +101,8 @@ class LoopEmitter {
   private readonly accIds: ExprId[];
   /** Nodes only the reduced value needs: never computed when the reduction is empty. */
   private readonly skipped = new Set<ExprId>();
+  /** Whether loop position 0 runs over [$begin, $end). */
+  private ranged = false;
 
   constructor(
     private readonly fn: FuncBuilder,
@@ -96,21 +119,26 @@ class LoopEmitter {
     }
   }
 
-  emit(): void {
+  emit(): LoopSplit {
     const k = this.k;
+    const whole: LoopSplit = { units: 1, granule: 1, work: 1, repeat: 0 };
     if (sizeOf(k.shape) === 0) {
       this.fn.comment('empty output: nothing to do');
-      return;
+      return whole;
     }
     if (this.emptyReduce && this.red!.op !== 'sum') {
-      this.fn.line(`(call $fail ${i32(this.red!.op === 'max' ? FAIL.emptyMax : FAIL.emptyMin)})`);
-      return;
+      this.fn.line(failCall(this.red!.op === 'max' ? FAIL.emptyMax : FAIL.emptyMin));
+      return whole;
     }
     this.buildNest();
+    this.ranged = k.ranged === true && this.nOut > 0;
     this.analyse();
     this.chooseVector();
     this.describe();
     this.emitDepth(0, false);
+    const inner = this.red === null || this.emptyReduce ? 1 : sizeOf(this.red.shape);
+    const work = sizeOf(k.shape) * inner * Math.max(1, this.exprs.length);
+    return this.ranged ? { units: this.positions[0]!.size, granule: this.vp === 0 ? 4 : 1, work, repeat: 0 } : { ...whole, work };
   }
 
   // ---- the loop nest ----------------------------------------------------------------------------
@@ -280,7 +308,7 @@ class LoopEmitter {
   private describe(): void {
     const loops = this.positions.map((p, i) => `${i < this.nOut ? 'i' : 'r'}${i}:${p.size}${i === this.vp ? 'x4' : ''}`);
     const how = this.vp < 0 ? 'scalar' : this.red === null ? 'vectorized' : this.modeO ? 'vectorized across outputs' : 'vectorized along the reduction';
-    this.fn.comment(`loops [${loops.join(', ')}] ${how}`);
+    this.fn.comment(`loops [${loops.join(', ')}] ${how}${this.ranged ? '; i0 over [begin, end)' : ''}`);
   }
 
   // ---- emission ---------------------------------------------------------------------------------
@@ -317,20 +345,36 @@ class LoopEmitter {
     const size = this.positions[p]!.size;
     const iv = `i${p}`;
     const moving = this.streams.flatMap((st, s) => (st.strides[p] !== 0 ? [s] : []));
-    fn.set(iv, 'i32', i32(0));
-    for (const s of moving) fn.set(`p${s}_${p}`, 'i32', this.ptr(s, p));
-    const body = (lanes: number, inner: boolean, end: number): void => {
+    const ranged = p === 0 && this.ranged;
+    fn.set(iv, 'i32', ranged ? get('begin') : i32(0));
+    for (const s of moving) {
+      const start = ranged ? `(i32.add ${this.ptr(s, p)} (i32.mul ${get('begin')} ${i32(this.streams[s]!.strides[p]! * 4)}))` : this.ptr(s, p);
+      fn.set(`p${s}_${p}`, 'i32', start);
+    }
+    const body = (lanes: number, inner: boolean, end: string): void => {
       fn.open(`(loop $L${p}${lanes === 4 ? 'v' : ''}`);
       this.emitDepth(p + 1, inner);
       for (const s of moving) fn.line(`(local.set $p${s}_${p} (i32.add ${get(`p${s}_${p}`)} ${i32(this.streams[s]!.strides[p]! * 4 * lanes)}))`);
-      fn.line(`(br_if $L${p}${lanes === 4 ? 'v' : ''} (i32.lt_u (local.tee $${iv} (i32.add ${get(iv)} ${i32(lanes)})) ${i32(end)}))`);
+      fn.line(`(br_if $L${p}${lanes === 4 ? 'v' : ''} (i32.lt_u (local.tee $${iv} (i32.add ${get(iv)} ${i32(lanes)})) ${end}))`);
       fn.close();
     };
-    if (p === this.vp) {
+    // A range may be empty or shorter than four: Wasm loops test at the bottom, so guard each one.
+    const guarded = (lanes: number, inner: boolean, end: string): void => {
+      fn.open(`(if (i32.lt_u ${get(iv)} ${end}) (then`);
+      body(lanes, inner, end);
+      fn.close('))');
+    };
+    if (ranged) {
+      if (p === this.vp) {
+        fn.set('vend', 'i32', `(i32.add ${get('begin')} (i32.and (i32.sub ${get('end')} ${get('begin')}) ${i32(-4)}))`);
+        guarded(4, true, get('vend'));
+        guarded(1, false, get('end'));
+      } else guarded(1, vec, get('end'));
+    } else if (p === this.vp) {
       const full = size - (size % 4);
-      if (full > 0) body(4, true, full);
-      if (size % 4 !== 0) body(1, false, size);
-    } else body(1, vec, size);
+      if (full > 0) body(4, true, i32(full));
+      if (size % 4 !== 0) body(1, false, i32(size));
+    } else body(1, vec, i32(size));
   }
 
   private asVector(id: ExprId, vec: boolean): boolean {
@@ -345,12 +389,29 @@ class LoopEmitter {
   private node(id: ExprId, vec: boolean): void {
     const e = this.exprs[id]!;
     const fn = this.fn;
+    if (e.op === 'load') this.checkIndices(e);
     if (this.asVector(id, vec)) {
       fn.set(`v${id}`, 'v128', this.vectorCode(id, e));
       return;
     }
     fn.set(`s${id}`, scalarType(e.dtype), this.scalarCode(id, e, this.level[id]!));
     if (this.needsSplat[id] && (vec || this.level[id]! <= this.vp)) fn.set(`u${id}`, 'v128', splat(e.dtype, get(`s${id}`)));
+  }
+
+  /** One unsigned compare per data-dependent index of a load (only where its guard holds). */
+  private checkIndices(e: Expr & { op: 'load' }): void {
+    for (const d of e.view.dynamic) {
+      const bound = indexBound(this.exprs, e, this.loopSizes, this.k.inputShapes[e.input]!, d);
+      if (bound === null) continue;
+      const index = get(`s${d.index}`);
+      const out = `(i32.ge_u ${index} ${i32(bound)})`;
+      this.fn.line(`(if ${e.valid === null ? out : `(i32.and ${get(`s${e.valid}`)} ${out})`} (then ${failCall(FAIL.index, index, i32(bound))}))`);
+    }
+  }
+
+  /** Extents of the original loop axes: the output's, then the reduction's. */
+  private get loopSizes(): number[] {
+    return [...this.k.shape, ...(this.red?.shape ?? [])];
   }
 
   private address(id: ExprId, e: Expr & { op: 'load' | 'acc' }, depth: number): { at: string; offset: number } {

@@ -1,25 +1,30 @@
-// A schedule as one WebAssembly module: one function per kernel, shapes and buffer addresses as
-// constants, and an exported `run` that calls the kernels in order.
+// A schedule as one WebAssembly module: one or more step functions per kernel (step.ts), shapes and
+// buffer addresses as constants, and an exported `run` that does every step in order on one thread.
+// Each step function is exported too, so the runtime can share it between threads (runtime/cpu/).
 //
-// Memory (imported as env.memory, so one WebAssembly.Memory can serve every compiled graph and can
-// later be a shared memory for worker threads) is laid out once, at compile time:
-//   [graph inputs][graph outputs][arena: temporaries at the plan's offsets][scratch: packed matmul
-//   panels and padded matmul accumulators]
+// Memory (imported as env.memory, shared, so one WebAssembly.Memory serves every compiled graph and
+// every worker thread) is laid out once, at compile time:
+//   [graph inputs][graph outputs][arena: temporaries at the plan's offsets]
+//   [scratch: padded matmul accumulators (shared), then packed matmul panels, one region per thread]
 // Every buffer keeps 4 bytes per element (bool as an i32 0/1, as the plan assumes); the runtime
 // copies inputs in and outputs out, and nothing is allocated while the kernels run.
 // Library kernels (sorting, scans, scatters, random numbers) call the import env.lib(kernel index),
-// which runs the interpreter's implementation on views of the memory.
+// which runs the interpreter's implementation on views of the memory (on the main thread).
 import { sizeOf } from '../../ir/graph.ts';
 import type { Kernel, Schedule } from '../../kernel/ir.ts';
 import { printKernel } from '../../kernel/print.ts';
 import { planMemory, type MemoryPlan } from '../../schedule/plan.ts';
 import { emitLoops } from './loops.ts';
-import { emitMatmul, gemmMicrokernel } from './matmul.ts';
-import { FAIL, newNeeds, scalarUnary, type HostImport, type Needs } from './ops.ts';
+import { emitMatmul, gemmMicrokernel, matmulScratch } from './matmul.ts';
+import { symmetricProducts } from './symmetry.ts';
+import { FAIL, failCall, newNeeds, scalarUnary, type HostImport, type Needs } from './ops.ts';
+import { FLAT, STEP_PARAMS, type Step, type WasmStep } from './step.ts';
 import { exp2xHelper, vectorMathHelper, type VectorMath } from './transcendental.ts';
 import { FuncBuilder, get, i32 } from './wat.ts';
 
 export const PAGE_BYTES = 65536;
+/** The memory's maximum, in pages (4 GiB): a shared memory must declare one, and never moves. */
+export const MAX_PAGES = 65536;
 const ALIGN = 256;
 const alignUp = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
 
@@ -43,6 +48,15 @@ export interface WasmProgram {
   readonly imports: readonly HostImport[];
   /** Indices of the library kernels (the argument of env.lib). */
   readonly library: readonly number[];
+  /** Every kernel's steps, in order. */
+  readonly steps: readonly Step[];
+  /** How many threads the scratch has room for (thread ids 0 .. threads-1). */
+  readonly threads: number;
+}
+
+export interface LowerOptions {
+  /** Threads that may run the steps at once (each needs its own matmul panels); default 1. */
+  readonly threads?: number;
 }
 
 const IMPORT_TYPES: Readonly<Record<HostImport, string>> = {
@@ -66,22 +80,53 @@ function placeBuffers(s: Schedule, plan: MemoryPlan): { addresses: number[]; are
   return { addresses, arena, end: alignUp(arena + plan.peakBytes) };
 }
 
-function kernelFunction(k: Kernel, index: number, s: Schedule, addresses: readonly number[], scratch: number, needs: Needs): { text: string; scratch: number } {
-  const fn = new FuncBuilder(k.name);
+/** Where the matmul kernels' scratch goes: C (shared) at `shared`, thread t's panels at panels + t·panelBytes. */
+interface Scratch {
+  readonly shared: number;
+  readonly panels: number;
+  readonly panelBytes: number;
+  readonly bytes: number;
+}
+
+function placeScratch(s: Schedule, at: number, threads: number, symmetric: ReadonlySet<number>): Scratch {
+  let shared = 0;
+  let perThread = 0;
+  for (const [i, k] of s.kernels.entries()) {
+    if (k.kind !== 'matmul') continue;
+    const m = matmulScratch(k, symmetric.has(i));
+    shared = Math.max(shared, m.shared);
+    perThread = Math.max(perThread, m.perThread);
+  }
+  const panelBytes = alignUp(perThread);
+  return { shared: at, panels: at + alignUp(shared), panelBytes, bytes: alignUp(shared) + threads * panelBytes };
+}
+
+interface KernelCode {
+  readonly text: string;
+  readonly steps: WasmStep[];
+}
+
+function kernelCode(k: Kernel, index: number, s: Schedule, addresses: readonly number[], scratch: Scratch, symmetric: boolean, needs: Needs): KernelCode {
   const header = printKernel(k, s.buffers).split('\n');
   const at = (b: number): number => addresses[b]!;
-  let bytes = 0;
-  if (k.kind === 'fused') {
-    emitLoops(fn, {
-      shape: k.shape, exprs: k.exprs, reduce: k.reduce,
-      stores: k.stores.map((st) => ({ value: st.value, address: at(k.outputs[st.output]!) })),
-      inputs: k.inputs.map(at),
-    }, needs);
-  } else if (k.kind === 'matmul') {
-    bytes = emitMatmul(fn, k, { inputs: k.inputs.map(at), outputs: k.outputs.map(at), scratch }, needs);
-  } else fn.line(`(call $lib ${i32(index)})`);
   const where = [...k.inputs.map((b, i) => `in${i} = b${b} @${at(b)}`), ...k.outputs.map((b, i) => `out${i} = b${b} @${at(b)}`)].join(', ');
-  return { text: fn.text([...header, where]), scratch: bytes };
+  const inputShapes = k.inputs.map((b) => s.buffers[b]!.shape);
+  const step = (fn: FuncBuilder, split: Omit<WasmStep, 'kind' | 'kernel' | 'name'>): WasmStep => ({ kind: 'wasm', kernel: index, name: fn.name, ...split });
+  if (k.kind === 'fused') {
+    const fn = new FuncBuilder(k.name, STEP_PARAMS);
+    const split = emitLoops(fn, {
+      shape: k.shape, exprs: k.exprs, reduce: k.reduce, ranged: true,
+      stores: k.stores.map((st) => ({ value: st.value, address: at(k.outputs[st.output]!) })),
+      inputs: k.inputs.map(at), inputShapes,
+    }, needs);
+    return { text: fn.text([...header, where]), steps: [step(fn, { ...split, weight: FLAT })] };
+  }
+  if (k.kind === 'matmul') {
+    const parts = emitMatmul(k, { inputs: k.inputs.map(at), outputs: k.outputs.map(at), inputShapes, ...scratch }, needs, symmetric);
+    const text = parts.map((p, i) => p.fn.text(i === 0 ? [...header, where] : [])).join('\n');
+    return { text, steps: parts.map(({ fn, ...split }) => step(fn, split)) };
+  }
+  return { text: '', steps: [] };
 }
 
 function helpers(needs: Needs): string[] {
@@ -89,7 +134,7 @@ function helpers(needs: Needs): string[] {
   if (needs.helpers.has('idiv')) {
     out.push(`  ;; floored i32 division (Python //); a zero divisor raises, -2^31 // -1 wraps
   (func $idiv (param $x i32) (param $y i32) (result i32)
-    (if (i32.eqz ${get('y')}) (then (call $fail ${i32(FAIL.divZero)}) (unreachable)))
+    (if (i32.eqz ${get('y')}) (then ${failCall(FAIL.divZero)} (unreachable)))
     (if (i32.eq ${get('y')} ${i32(-1)}) (then (return (i32.sub ${i32(0)} ${get('x')}))))
     (i32.sub (i32.div_s ${get('x')} ${get('y')})
       (i32.and (i32.ne (i32.rem_s ${get('x')} ${get('y')}) ${i32(0)}) (i32.lt_s (i32.xor ${get('x')} ${get('y')}) ${i32(0)}))))`);
@@ -97,7 +142,7 @@ function helpers(needs: Needs): string[] {
   if (needs.helpers.has('imod')) {
     out.push(`  ;; floored i32 modulo (Python %): the result takes the divisor's sign
   (func $imod (param $x i32) (param $y i32) (result i32) (local $r i32)
-    (if (i32.eqz ${get('y')}) (then (call $fail ${i32(FAIL.modZero)}) (unreachable)))
+    (if (i32.eqz ${get('y')}) (then ${failCall(FAIL.modZero)} (unreachable)))
     (if (i32.eq ${get('y')} ${i32(-1)}) (then (return ${i32(0)})))
     (local.set $r (i32.rem_s ${get('x')} ${get('y')}))
     (select (i32.add ${get('r')} ${get('y')}) ${get('r')}
@@ -112,42 +157,43 @@ function helpers(needs: Needs): string[] {
 }
 
 /** Lowers a schedule (and its memory plan) to a Wasm module in text form, with its memory layout. */
-export function lowerSchedule(s: Schedule, plan: MemoryPlan = planMemory(s)): WasmProgram {
+export function lowerSchedule(s: Schedule, plan: MemoryPlan = planMemory(s), options: LowerOptions = {}): WasmProgram {
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const { addresses, arena, end } = placeBuffers(s, plan);
+  const symmetric = symmetricProducts(s);
+  const scratch = placeScratch(s, end, threads, symmetric);
   const needs = newNeeds();
-  let scratchBytes = 0;
-  const kernels = s.kernels.map((k, i) => {
-    const f = kernelFunction(k, i, s, addresses, end, needs);
-    scratchBytes = Math.max(scratchBytes, f.scratch);
-    return f.text;
-  });
+  const code = s.kernels.map((k, i) => kernelCode(k, i, s, addresses, scratch, symmetric.has(i), needs));
+  const steps = s.kernels.flatMap((k, i): Step[] => (k.kind === 'library' ? [{ kind: 'library', kernel: i }] : code[i]!.steps));
   const library = s.kernels.flatMap((k, i) => (k.kind === 'library' ? [i] : []));
-  const bytes = end + alignUp(scratchBytes);
+  const bytes = end + scratch.bytes;
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
   const helperText = helpers(needs);
   const imports = [...needs.imports].sort();
+  const whole = steps.map((st) => (st.kind === 'library' ? `(call $lib ${i32(st.kernel)})` : `(call $${st.name} ${i32(0)} ${i32(st.units)} ${i32(0)})`));
   const lines = [
     `;; ${s.name}: ${s.kernels.length} kernel${s.kernels.length === 1 ? '' : 's'}, ${bytes} bytes of memory`,
-    `;; buffers: ${s.buffers.map((b) => `b${b.id}@${addresses[b.id]}`).join(' ')}; arena @${arena}, scratch @${end} (${scratchBytes} bytes)`,
+    `;; buffers: ${s.buffers.map((b) => `b${b.id}@${addresses[b.id]}`).join(' ')}; arena @${arena}, scratch @${end} (${scratch.bytes} bytes: panels for ${threads} thread${threads === 1 ? '' : 's'})`,
     '(module',
-    `  (import "env" "memory" (memory ${pages}))`,
-    `  (import "env" "fail" (func $fail (param i32)))`,
+    `  (import "env" "memory" (memory ${pages} ${MAX_PAGES} shared))`,
+    `  (import "env" "fail" (func $fail (param i32 i32 i32)))`,
     ...(library.length > 0 ? ['  (import "env" "lib" (func $lib (param i32)))'] : []),
     ...imports.map((f) => `  (import "math" "${f}" (func $${f} ${IMPORT_TYPES[f]}))`),
     ...helperText,
-    ...kernels,
-    `  (func (export "run")${s.kernels.map((k) => ` (call $${k.name})`).join('')})`,
-    ...s.kernels.map((k) => `  (export "${k.name}" (func $${k.name}))`),
+    ...code.flatMap((c) => (c.text === '' ? [] : [c.text])),
+    `  ;; every step in order, on one thread`,
+    `  (func (export "run")${whole.map((c) => `\n    ${c}`).join('')})`,
+    ...steps.flatMap((st) => (st.kind === 'wasm' ? [`  (export "${st.name}" (func $${st.name}))`] : [])),
     ')',
     '',
   ];
   return {
-    schedule: s, plan, wat: lines.join('\n'), imports, library,
-    layout: { addresses, arena, scratch: end, scratchBytes, bytes, pages },
+    schedule: s, plan, wat: lines.join('\n'), imports, library, steps, threads,
+    layout: { addresses, arena, scratch: end, scratchBytes: scratch.bytes, bytes, pages },
   };
 }
 
 /** The module's text (`muc build --emit wat`). */
-export function emitWat(s: Schedule, plan?: MemoryPlan): string {
-  return lowerSchedule(s, plan).wat;
+export function emitWat(s: Schedule, plan?: MemoryPlan, options?: LowerOptions): string {
+  return lowerSchedule(s, plan, options).wat;
 }

@@ -30,14 +30,28 @@ export const newNeeds = (): Needs => ({ imports: new Set(), helpers: new Set() }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-/** Error codes of the `fail` import (runtime/cpu/ turns them into exceptions). */
-export const FAIL = { divZero: 1, modZero: 2, emptyMax: 3, emptyMin: 4 } as const;
-export const FAIL_MESSAGES: Readonly<Record<number, string>> = {
-  1: 'div: i32 division by zero',
-  2: 'mod: i32 division by zero',
-  3: 'max: reduction over an empty axis',
-  4: 'min: reduction over an empty axis',
-};
+/**
+ * Error codes of the `fail` import, `fail(code, a, b)`: the runtime (runtime/cpu/) turns them into a
+ * RangeError with `failMessage`, on whichever thread the kernel ran. `a` and `b` carry the offending
+ * values where there are some (an index and its bound).
+ */
+export const FAIL = { divZero: 1, modZero: 2, emptyMax: 3, emptyMin: 4, index: 5 } as const;
+
+/** The message of a failure, worded as the interpreter words the same error. */
+export function failMessage(code: number, a: number, b: number): string {
+  switch (code) {
+    case FAIL.divZero: return 'div: i32 division by zero';
+    case FAIL.modZero: return 'mod: i32 division by zero';
+    case FAIL.emptyMax: return 'max: reduction over an empty axis';
+    case FAIL.emptyMin: return 'min: reduction over an empty axis';
+    // The kernel IR does not say which primitive made a data-dependent index, so name all three.
+    case FAIL.index: return `index ${a} out of range [0, ${b}) (in a gather, take_along_axis or x[i])`;
+    default: return `cpu kernel failure ${code}`;
+  }
+}
+
+/** A call of the `fail` import (it throws, so code after it never runs). */
+export const failCall = (code: number, a = i32(0), b = i32(0)): string => `(call $fail ${i32(code)} ${a} ${b})`;
 
 function call(needs: Needs, f: HostImport, ...args: string[]): string {
   needs.imports.add(f);
