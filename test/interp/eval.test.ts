@@ -8,6 +8,7 @@ import { Builder, type DType, type TType } from '../../compiler/ir/graph.ts';
 import { PRIMS, type PrimName } from '../../compiler/ir/prims.ts';
 import { evaluate } from '../../runtime/interp/eval.ts';
 import { tensor, type Tensor } from '../../runtime/interp/ops/tensor.ts';
+import { expectAllclose } from '../../testing.ts';
 
 // ---- helpers ----
 
@@ -47,16 +48,13 @@ function exact(t: Tensor, dtype: DType, shape: readonly number[], values: readon
   expect(vals(t)).toEqual(values);
 }
 
-/** f32 results of transcendental functions: within 2 float32 ulps-ish of the true value. */
+/**
+ * f32 results of transcendental functions: within 2 float32 ulps-ish of the true value, as
+ * allclose's atol + rtol·|want| with atol = rtol = tol/2 (never looser than tol·max(1, |want|)).
+ */
 function near(t: Tensor, shape: readonly number[], values: readonly number[], tol = 1e-6): void {
   expect(t.dtype).toBe('f32');
-  expect(t.shape).toEqual(shape);
-  const got = vals(t);
-  expect(got.length).toBe(values.length);
-  got.forEach((v, k) => {
-    const want = values[k]!;
-    if (!(Math.abs(v - want) <= tol * Math.max(1, Math.abs(want)))) throw new Error(`element ${k}: got ${v}, want ${want}`);
-  });
+  expectAllclose(t, { dtype: 'f32', shape, data: Float64Array.from(values) }, { rtol: tol / 2, atol: tol / 2 });
 }
 
 const seedKey = (b: Builder, seed: number): number => b.add('rand_key', [b.scalar(seed, 'i32')]);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile, type Tensor, type Value } from '../../runtime/program.ts';
 import { tensor } from '../../runtime/interp/ops/tensor.ts';
+import { expectAllclose } from '../../testing.ts';
 
 const f32 = (shape: readonly number[], values: readonly number[]): Tensor => tensor('f32', shape, values);
 const i32 = (shape: readonly number[], values: readonly number[]): Tensor => tensor('i32', shape, values);
@@ -14,13 +15,10 @@ function t(v: Value): [string, readonly number[], number[]] {
   return [x.dtype, x.shape, Array.from(x.data)];
 }
 
-/** f32 values within 1e-6 (relative) of the expected ones. */
+/** f32 values within 5e-7 + 5e-7·|want| of the expected ones (never looser than 1e-6·max(1, |want|)). */
 function near(v: Value, shape: readonly number[], want: readonly number[]): void {
-  const [dtype, s, got] = t(v);
-  expect(dtype).toBe('f32');
-  expect(s).toEqual(shape);
-  expect(got.length).toBe(want.length);
-  got.forEach((g, k) => expect(Math.abs(g - want[k]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[k]!))));
+  expect(t(v)[0]).toBe('f32');
+  expectAllclose(v, { dtype: 'f32', shape, data: Float64Array.from(want) }, { rtol: 5e-7, atol: 5e-7 });
 }
 
 // ---- IR snapshots ----

@@ -5,6 +5,7 @@
 import type { DType } from '../../ir/graph.ts';
 import type { Expr, ExprId, View } from '../../kernel/ir.ts';
 import { isBinaryExpr, isUnaryExpr } from '../../kernel/ops.ts';
+import { dynamicBounds, type KernelChecks } from './checks.ts';
 import { f32Bits, type HelperSet } from './helpers.ts';
 
 export const wgslType = (d: DType): string => (d === 'f32' ? 'f32' : d === 'bool' ? 'bool' : 'i32');
@@ -30,6 +31,12 @@ export interface Scope {
   axis(axis: number): string;
   /** The WGSL expression of the reduced or multiplied value (already of the acc node's dtype). */
   acc(): string;
+  /** Extents of the loop axes (output axes, then reduction axes). */
+  readonly sizes: readonly number[];
+  /** Elements of the buffer in input slot `slot`. */
+  elements(slot: number): number;
+  /** Where run-time checks register their sites; null emits none (bad indices are only clamped). */
+  readonly checks: KernelChecks | null;
 }
 
 /** The i32 element offset of a view at the current loop index. */
@@ -94,14 +101,16 @@ function binaryF32(op: string, a: string, b: string, h: HelperSet): string {
   }
 }
 
-function binaryI32(op: string, a: string, b: string, h: HelperSet): string {
+/** `checked`: the divisor or exponent may be one the interpreter rejects, so use the reporting helper. */
+function binaryI32(op: string, a: string, b: string, h: HelperSet, checked: boolean): string {
+  const c = checked ? 'c' : '';
   switch (op) {
     case 'add': return `${a} + ${b}`;
     case 'sub': return `${a} - ${b}`;
     case 'mul': return `${a} * ${b}`;
-    case 'div': return `${h.use('idiv')}(${a}, ${b})`;
-    case 'mod': return `${h.use('imod')}(${a}, ${b})`;
-    case 'pow': return `${h.use('ipow')}(${a}, ${b})`;
+    case 'div': return `${h.use(`idiv${c}`)}(${a}, ${b})`;
+    case 'mod': return `${h.use(`imod${c}`)}(${a}, ${b})`;
+    case 'pow': return `${h.use(`ipow${c}`)}(${a}, ${b})`;
     case 'maximum': return `max(${a}, ${b})`;
     case 'minimum': return `min(${a}, ${b})`;
     default: throw new Error(`wgsl: binary ${op} on i32`);
@@ -138,10 +147,16 @@ export function emitNode(exprs: readonly Expr[], id: ExprId, scope: Scope, h: He
       return `let ${name}: ${ty} = ${scope.acc()};`;
     case 'load': {
       if (inputType(e.input) !== e.dtype) throw new Error(`wgsl: t${id} loads ${e.dtype} from a ${inputType(e.input)} buffer`);
-      const read = fromStorage(e.dtype, `${scope.input(e.input)}[${viewOffset(e.view, scope, t)}]`);
-      if (e.valid === null) return `let ${name}: ${ty} = ${read};`;
+      const v = scope.input(e.input);
+      const offset = viewOffset(e.view, scope, t);
+      // A data-dependent address is checked (where the load happens) and clamped into the buffer.
+      const dynamic = e.view.dynamic.length > 0;
+      const read = fromStorage(e.dtype, `${v}[${dynamic ? `min(u32(max(${offset}, 0)), arrayLength(&${v}) - 1u)` : offset}]`);
+      const checks = dynamic ? indexChecks(e.view, e.input, e.valid !== null, scope, h) : [];
+      if (e.valid === null) return [...checks, `let ${name}: ${ty} = ${read};`].join('\n');
       const zero = e.dtype === 'f32' ? '0.0' : e.dtype === 'bool' ? 'false' : '0';
-      return `var ${name}: ${ty} = ${zero};\n  if (${t(e.valid)}) { ${name} = ${read}; }`;
+      if (checks.length === 0) return `var ${name}: ${ty} = ${zero};\n  if (${t(e.valid)}) { ${name} = ${read}; }`;
+      return [`var ${name}: ${ty} = ${zero};`, `if (${t(e.valid)}) {`, ...checks.map((c) => `  ${c}`), `  ${name} = ${read};`, '}'].join('\n');
     }
     case 'where':
       return `let ${name}: ${ty} = select(${t(e.args[2])}, ${t(e.args[1])}, ${t(e.args[0])});`;
@@ -175,8 +190,28 @@ export function emitNode(exprs: readonly Expr[], id: ExprId, scope: Scope, h: He
       const nan = `${h.use('isnan_')}(${x}) || isnan_(${y})`;
       return e.op === 'ne' ? `let ${name}: bool = ${nan} || ${x} != ${y};` : `let ${name}: bool = !(${nan}) && ${x} ${cmp} ${y};`;
     }
-    const v = from === 'f32' ? binaryF32(e.op, a, b, h) : binaryI32(e.op, from === 'bool' ? `select(0, 1, ${a})` : a, from === 'bool' ? `select(0, 1, ${b})` : b, h);
+    const v = from === 'f32' ? binaryF32(e.op, a, b, h) : binaryI32(e.op, from === 'bool' ? `select(0, 1, ${a})` : a, from === 'bool' ? `select(0, 1, ${b})` : b, h, scope.checks !== null && mayFail(e.op, exprs[e.args[1]]!));
     return `let ${name}: ${ty} = ${opaque(v)};`;
   }
   throw new Error(`wgsl: unknown node ${JSON.stringify(e)}`);
+}
+
+/** Whether an i32 div, mod or pow can meet a divisor or exponent the interpreter rejects. */
+function mayFail(op: string, arg: Expr): boolean {
+  if (op !== 'div' && op !== 'mod' && op !== 'pow') return false;
+  if (arg.op !== 'const') return true;
+  return op === 'pow' ? arg.value < 0 : arg.value === 0;
+}
+
+/** Statements that report each dynamic index of a load outside its bound (checks.ts). */
+function indexChecks(view: View, slot: number, guarded: boolean, scope: Scope, h: HelperSet): string[] {
+  if (scope.checks === null) return [];
+  const bounds = dynamicBounds(view, scope.sizes, scope.elements(slot), guarded);
+  return view.dynamic.flatMap((d, k) => {
+    const bound = bounds[k];
+    if (bound === null || bound === undefined) return [];
+    const site = scope.checks!.index({ kind: 'dynamic', bound });
+    const x = `t${d.index}`;
+    return [`if (${x} < 0 || ${x} >= ${i32Lit(bound)}) { ${h.use('fail_')}(${site}u, ${x}); }`];
+  });
 }

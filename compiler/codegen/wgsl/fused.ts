@@ -9,6 +9,7 @@
 import type { DType } from '../../ir/graph.ts';
 import { exprRefs, reachable } from '../../kernel/exprs.ts';
 import type { ExprId, FusedKernel, Reduction, Schedule } from '../../kernel/ir.ts';
+import { KernelChecks } from './checks.ts';
 import { emitNode, storageType, toStorage, type Scope } from './expr.ts';
 import { HelperSet } from './helpers.ts';
 import { assemble, bound, elementCount, grid, unflatten, workgroupIndex, type StorageVar, type WgslKernel } from './module.ts';
@@ -16,6 +17,8 @@ import { assemble, bound, elementCount, grid, unflatten, workgroupIndex, type St
 export interface FusedOptions {
   /** Reductions of at least this many elements use a workgroup per output element. */
   readonly workgroupReduceMin?: number;
+  /** Report run-time errors through the status buffer (checks.ts); default true. */
+  readonly checks?: boolean;
 }
 
 export const DEFAULT_WORKGROUP_REDUCE_MIN = 256;
@@ -84,15 +87,21 @@ export function emitFused(k: FusedKernel, s: Schedule, options: FusedOptions = {
     ...k.outputs.map((b, i) => ({ name: `out${i}`, elem: storageType(s.buffers[b]!.dtype) })),
   ];
   const inputType = (slot: number): DType => s.buffers[k.inputs[slot]!]!.dtype;
+  const checks = options.checks === false ? null : new KernelChecks();
   const scope: Scope = {
     input: (slot) => `in${slot}`,
     axis: (a) => (a < rank ? `i${a}` : `r${a - rank}`),
     acc: () => 'accv',
+    sizes: [...k.shape, ...(red?.shape ?? [])],
+    elements: (slot) => elementCount(s.buffers[k.inputs[slot]!]!.shape),
+    checks,
   };
+  const bindings = [...k.inputs, ...k.outputs];
+  const done = (code: string, workgroups: readonly [number, number, number]): WgslKernel =>
+    ({ name: k.name, code, workgroups, bindings, checks: h.has('fail_'), indexSites: checks?.sites ?? [] });
   const node = (id: ExprId): string => emitNode(k.exprs, id, scope, h, inputType);
   const p = place(k);
   const stores = k.stores.map((st) => `out${st.output}[pos] = ${toStorage(k.exprs[st.value]!.dtype, `t${st.value}`)};`);
-  const bindings = [...k.inputs, ...k.outputs];
   const wgReduce = red !== null && redCount >= (options.workgroupReduceMin ?? DEFAULT_WORKGROUP_REDUCE_MIN);
 
   if (red === null || !wgReduce) {
@@ -119,7 +128,7 @@ export function emitFused(k: FusedKernel, s: Schedule, options: FusedOptions = {
       vars, helpers: h, workgroupSize: String(WG),
       params: ['@builtin(workgroup_id) wid: vec3<u32>', '@builtin(local_invocation_index) lid: u32'], body,
     });
-    return { name: k.name, code, workgroups: total === 0 ? [0, 0, 0] : g, bindings };
+    return done(code, total === 0 ? [0, 0, 0] : g);
   }
 
   // One workgroup per output element.
@@ -151,5 +160,5 @@ export function emitFused(k: FusedKernel, s: Schedule, options: FusedOptions = {
     vars, helpers: h, workgroupSize: String(WG), decls: [`var<workgroup> partial: array<${acc.type}, ${WG}>;`],
     params: ['@builtin(workgroup_id) wid: vec3<u32>', '@builtin(local_invocation_index) lid: u32'], body,
   });
-  return { name: k.name, code, workgroups: total === 0 ? [0, 0, 0] : g, bindings };
+  return done(code, total === 0 ? [0, 0, 0] : g);
 }

@@ -13,6 +13,8 @@
 //      a uniform buffer), so no rewrite can match across nodes or fold a constant. It costs one
 //      integer xor per node.
 
+import { SITE_DIV, SITE_MOD, SITE_POW } from './checks.ts';
+
 /** Helpers by name: WGSL source and the helpers it calls. */
 interface Helper {
   readonly deps: readonly string[];
@@ -186,7 +188,7 @@ const HELPERS: Readonly<Record<string, Helper>> = {
 }`,
   },
   // i32 floored division and modulo (Python // and %). Division by zero is an error in the
-  // interpreter; here it gives 0.
+  // interpreter: the checked forms (idivc, imodc) report it (checks.ts); either gives 0.
   idiv: {
     deps: [],
     code: `fn idiv(a: i32, b: i32) -> i32 {
@@ -206,7 +208,8 @@ const HELPERS: Readonly<Record<string, Helper>> = {
   return r;
 }`,
   },
-  // i32 power by squaring, wrapping; a negative exponent (an error in the interpreter) gives 0.
+  // i32 power by squaring, wrapping; a negative exponent (an error in the interpreter, reported by
+  // ipowc) gives 0.
   ipow: {
     deps: [],
     code: `fn ipow(a: i32, e: i32) -> i32 {
@@ -223,6 +226,27 @@ const HELPERS: Readonly<Record<string, Helper>> = {
   return r;
 }`,
   },
+
+  // The first failure of a call claims the status words (checks.ts); later ones leave them.
+  fail_: {
+    deps: [],
+    code: `fn fail_(site: u32, v: i32) {
+  if (atomicLoad(&status_[0]) != 0u) { return; }
+  loop {
+    let r = atomicCompareExchangeWeak(&status_[0], 0u, 1u);
+    if (r.exchanged) {
+      atomicStore(&status_[1], zero_.w);
+      atomicStore(&status_[2], site);
+      atomicStore(&status_[3], bitcast<u32>(v));
+      return;
+    }
+    if (r.old_value != 0u) { return; }
+  }
+}`,
+  },
+  idivc: { deps: ['fail_', 'idiv'], code: `fn idivc(a: i32, b: i32) -> i32 { if (b == 0) { fail_(${SITE_DIV}u, 0); } return idiv(a, b); }` },
+  imodc: { deps: ['fail_', 'imod'], code: `fn imodc(a: i32, b: i32) -> i32 { if (b == 0) { fail_(${SITE_MOD}u, 0); } return imod(a, b); }` },
+  ipowc: { deps: ['fail_', 'ipow'], code: `fn ipowc(a: i32, e: i32) -> i32 { if (e < 0) { fail_(${SITE_POW}u, e); } return ipow(a, e); }` },
 
   // Threefry-2x32, 20 rounds (runtime/interp/random.ts): the words hashed under key (k0, k1).
   threefry: {
@@ -279,6 +303,11 @@ function threefryCode(): string {
 /** Collects the helpers a kernel calls, with their dependencies, in an order WGSL accepts (any). */
 export class HelperSet {
   private readonly used = new Set<string>();
+
+  /** Whether a kernel calls `name` (a kernel that calls fail_ binds the status buffer). */
+  has(name: string): boolean {
+    return this.used.has(name);
+  }
 
   use(name: string): string {
     const h = HELPERS[name];

@@ -5,14 +5,16 @@
 //     it (stable: ties go to the lower index; NaN sorts above every number) and writes its own index
 //     at that rank: O(n²) per lane, fully parallel, no scatter conflicts (ranks are a permutation);
 //   - scatter_add, scatter_along_axis: one invocation per target element, which loops over the
-//     index entries and adds the updates that land on it (a gather, so no atomics);
+//     index entries and adds the updates that land on it (a gather, so no atomics); invocation 0
+//     reports scatter_add's first index out of range (checks.ts), as the interpreter names it;
 //   - rand_*: Threefry-2x32 on u32, bit-exact; rand_uniform is exact too; rand_normal's inverse error
 //     function runs in f32 (a few ulp from the interpreter's float64): the WebGPU runtime runs it on the
 //     host by default to give the same numbers as every other backend.
 // Sums accumulate in f32 (the interpreter: float64, rounded once).
 import type { DType } from '../../ir/graph.ts';
 import type { LibraryKernel, Schedule } from '../../kernel/ir.ts';
-import { storageType } from './expr.ts';
+import { KernelChecks } from './checks.ts';
+import { i32Lit, storageType } from './expr.ts';
 import { HelperSet } from './helpers.ts';
 import { assemble, bound, elementCount, grid, workgroupIndex, type StorageVar, type WgslKernel } from './module.ts';
 
@@ -33,8 +35,9 @@ function lanes(shape: readonly number[], axis: number): { outer: number; n: numb
   return { outer: elementCount(shape.slice(0, axis)), n: shape[axis]!, inner: elementCount(shape.slice(axis + 1)) };
 }
 
-export function emitLibrary(k: LibraryKernel, s: Schedule): WgslKernel {
+export function emitLibrary(k: LibraryKernel, s: Schedule, options: { readonly checks?: boolean } = {}): WgslKernel {
   const h = new HelperSet();
+  const checks = options.checks === false ? null : new KernelChecks();
   // Inputs may repeat a buffer: bind each once.
   const unique: number[] = [];
   for (const b of k.inputs) if (!unique.includes(b)) unique.push(b);
@@ -124,12 +127,17 @@ export function emitLibrary(k: LibraryKernel, s: Schedule): WgslKernel {
       const m = k.op === 'scatter_add' ? elementCount(k.inputShapes[1]!) : k.inputShapes[1]![axis]!;
       count = elementCount(shape0);
       const idx = k.op === 'scatter_add' ? `${inVar(1)}[j]` : `${inVar(1)}[(o * ${m} + j) * ${inner} + ii]`;
+      // One invocation checks every index, in order, so the first bad one is the interpreter's.
+      const check = k.op === 'scatter_add' && checks !== null
+        ? [`  if (w == 0 && (${idx} < 0 || ${idx} >= ${i32Lit(n)})) { ${h.use('fail_')}(${checks.index({ kind: 'scatter_add', bound: n })}u, ${idx}); }`]
+        : [];
       body = [
         `let o = w / ${n * inner};`,
         `let t = (w / ${inner}) % ${n};`,
         `let ii = w % ${inner};`,
         `var sum: ${storageType(outType)} = ${inVar(0)}[w];`,
         `for (var j: i32 = 0; j < ${bound(m)}; j++) {`,
+        ...check,
         `  if (${idx} == t) { sum = sum + ${inVar(2)}[(o * ${m} + j) * ${inner} + ii]; }`,
         '}',
         'out0[w] = sum;',
@@ -187,5 +195,8 @@ export function emitLibrary(k: LibraryKernel, s: Schedule): WgslKernel {
     params: ['@builtin(workgroup_id) wid: vec3<u32>', '@builtin(local_invocation_index) lid: u32'],
     body: [`let w: i32 = i32(${workgroupIndex(g)} * ${WG}u + lid);`, `if (w >= ${count}) { return; }`, ...body],
   });
-  return { name: k.name, code, workgroups: count === 0 || elementCount(s.buffers[k.outputs[0]!]!.shape) === 0 ? [0, 0, 0] : g, bindings: [...unique, k.outputs[0]!] };
+  return {
+    name: k.name, code, workgroups: count === 0 || elementCount(s.buffers[k.outputs[0]!]!.shape) === 0 ? [0, 0, 0] : g, bindings: [...unique, k.outputs[0]!],
+    checks: h.has('fail_'), indexSites: checks?.sites ?? [],
+  };
 }

@@ -6,13 +6,14 @@
 // fused epilogue at its (batch, i, j) and stores.
 import type { DType } from '../../ir/graph.ts';
 import type { MatmulKernel, Schedule } from '../../kernel/ir.ts';
+import { KernelChecks } from './checks.ts';
 import { emitNode, f32Const, i32Lit, storageType, toStorage, type Scope } from './expr.ts';
 import { HelperSet } from './helpers.ts';
 import { assemble, bound, elementCount, MAX_WORKGROUPS_PER_DIMENSION, unflatten, type StorageVar, type WgslKernel } from './module.ts';
 
 const T = 16;
 
-export function emitMatmul(k: MatmulKernel, s: Schedule): WgslKernel {
+export function emitMatmul(k: MatmulKernel, s: Schedule, options: { readonly checks?: boolean } = {}): WgslKernel {
   const h = new HelperSet();
   const rank = k.shape.length;
   const nb = rank - 2;
@@ -53,6 +54,9 @@ export function emitMatmul(k: MatmulKernel, s: Schedule): WgslKernel {
     input: (slot) => `in${slot}`,
     axis: (a) => (a < nb ? `b${a}` : a === nb ? 'i' : 'j'),
     acc: () => 'accv',
+    sizes: k.shape,
+    elements: (slot) => elementCount(s.buffers[k.inputs[slot]!]!.shape),
+    checks: options.checks === false ? null : new KernelChecks(),
   };
   const epilogue = k.exprs.map((_, id) => emitNode(k.exprs, id, scope, h, inputType));
   const alpha = k.alpha === 1 || ty !== 'f32' ? 'acc' : `${h.use('q')}(acc * ${f32Const(k.alpha, h)})`;
@@ -94,5 +98,8 @@ export function emitMatmul(k: MatmulKernel, s: Schedule): WgslKernel {
   });
   const g: [number, number, number] = [Math.ceil(N / T), Math.ceil(M / T), batchCount];
   if (g.some((d) => d > MAX_WORKGROUPS_PER_DIMENSION)) throw new Error(`wgsl: ${k.name}: matmul [${k.shape.join(', ')}] needs a ${g.join('×')} grid`);
-  return { name: k.name, code, workgroups: elementCount(k.shape) === 0 ? [0, 0, 0] : g, bindings: [...k.inputs, ...k.outputs] };
+  return {
+    name: k.name, code, workgroups: elementCount(k.shape) === 0 ? [0, 0, 0] : g, bindings: [...k.inputs, ...k.outputs],
+    checks: h.has('fail_'), indexSites: scope.checks?.sites ?? [],
+  };
 }

@@ -1,6 +1,7 @@
 // What every generated compute shader shares: its bindings, the opaque zero, helpers, the dispatch
 // grid and the flat-index decomposition.
 import { sizeOf } from '../../ir/graph.ts';
+import { STATUS_WORDS, type IndexSite } from './checks.ts';
 import type { HelperSet } from './helpers.ts';
 
 /** One compute shader for one kernel of a schedule. */
@@ -16,11 +17,20 @@ export interface WgslKernel {
   readonly workgroups: readonly [number, number, number];
   /**
    * Buffer ids bound to @binding(0..n-1), all `var<storage, read_write>` arrays (a buffer that fills
-   * several input slots of a library kernel is bound once). @binding(n) is a uniform vec4<u32> of
-   * zeros (see helpers.ts); it is not a storage binding and does not count against the limit of 8.
+   * several input slots of a library kernel is bound once). With `checks`, @binding(n) is the status
+   * buffer (checks.ts), a storage binding too. The last binding is a uniform vec4<u32>: x, y, z are
+   * zeros (see helpers.ts), w the kernel's number for error reports; it does not count against the
+   * storage limit.
    */
   readonly bindings: readonly number[];
+  /** Whether the kernel can fail at run time and binds the status buffer after `bindings`. */
+  readonly checks: boolean;
+  /** What the status's site numbers FIRST_INDEX_SITE.. mean (checks.ts). */
+  readonly indexSites: readonly IndexSite[];
 }
+
+/** Storage buffers a kernel binds: its buffers and, with checks, the status buffer. */
+export const storageBindings = (w: WgslKernel): number => w.bindings.length + (w.checks ? 1 : 0);
 
 export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
@@ -68,10 +78,13 @@ export interface ModuleParts {
   readonly body: readonly string[];
 }
 
+/** The module's text; a kernel whose helpers include fail_ declares the status buffer. */
 export function assemble(p: ModuleParts): string {
   const lines: string[] = [];
   p.vars.forEach((v, i) => lines.push(`@group(0) @binding(${i}) var<storage, read_write> ${v.name}: array<${v.elem}>;`));
-  lines.push(`@group(0) @binding(${p.vars.length}) var<uniform> zero_: vec4<u32>;`);
+  const status = p.helpers.has('fail_');
+  if (status) lines.push(`@group(0) @binding(${p.vars.length}) var<storage, read_write> status_: array<atomic<u32>, ${STATUS_WORDS}>;`);
+  lines.push(`@group(0) @binding(${p.vars.length + (status ? 1 : 0)}) var<uniform> zero_: vec4<u32>;`);
   lines.push('var<private> Z: u32;', 'var<private> Z2: u32;');
   const helpers = p.helpers.code();
   if (helpers !== '') lines.push('', helpers);

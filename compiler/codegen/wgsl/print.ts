@@ -1,7 +1,7 @@
 // The readable form of a generated kernel: a comment header, then the WGSL module.
 import type { Kernel, Schedule } from '../../kernel/ir.ts';
 import { showShape } from '../../kernel/print.ts';
-import type { WgslKernel } from './module.ts';
+import { storageBindings, type WgslKernel } from './module.ts';
 
 function what(k: Kernel): string {
   if (k.kind === 'library') return `library ${k.op}`;
@@ -17,7 +17,8 @@ export function printKernel(w: WgslKernel, k: Kernel, s: Schedule): string {
       const buf = s.buffers[b]!;
       return `// @binding(${i}) = b${b} ${showShape(buf.dtype, buf.shape)} (${buf.role})`;
     }),
-    `// @binding(${w.bindings.length}) = zeros (uniform)`,
+    ...(w.checks ? [`// @binding(${w.bindings.length}) = status (run-time errors${w.indexSites.map((x, i) => `${i === 0 ? '; ' : ', '}${x.kind} index < ${x.bound}`).join('')})`] : []),
+    `// @binding(${storageBindings(w)}) = zeros, kernel number (uniform)`,
   ];
   return `${header.join('\n')}\n${w.code}`;
 }

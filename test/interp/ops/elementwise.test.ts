@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as E from '../../../runtime/interp/ops/elementwise.ts';
 import { broadcastTo } from '../../../runtime/interp/ops/shape.ts';
-import { bool, expectTensor, f32, i32, intF32Arb, shapeArb, values } from './helpers.ts';
+import { shapes } from '../../../testing.ts';
+import { bool, expectTensor, f32, i32, intF32Arb, values } from './helpers.ts';
 
 const T = 1e-6;
 
@@ -121,7 +122,7 @@ describe('binary', () => {
 
 describe('elementwise properties', () => {
   // b's shape is a suffix of a's with some dims set to 1, so it broadcasts to a's.
-  const pair = shapeArb(0, 3).chain((s) =>
+  const pair = shapes().chain((s) =>
     fc.tuple(fc.nat(s.length), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }))
       .chain(([drop, ones]) => fc.tuple(intF32Arb(s), intF32Arb(s.map((d, i) => (ones[i] ? 1 : d)).slice(drop)))));
 
@@ -145,7 +146,7 @@ describe('elementwise properties', () => {
   });
 
   it('cast f32 -> i32 -> f32 is the identity on small integers', () => {
-    fc.assert(fc.property(shapeArb().chain(intF32Arb), (x) => {
+    fc.assert(fc.property(shapes().chain(intF32Arb), (x) => {
       expect(values(E.cast(E.cast(x, 'i32'), 'f32'))).toEqual(values(x));
     }));
   });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as I from '../../../runtime/interp/ops/index.ts';
 import { matmul } from '../../../runtime/interp/ops/matmul.ts';
 import { zeros } from '../../../runtime/interp/ops/tensor.ts';
-import { expectTensor, f32, i32, intF32Arb, lanesOf, shapeArb, values } from './helpers.ts';
+import { shapes } from '../../../testing.ts';
+import { expectTensor, f32, i32, intF32Arb, lanesOf, values } from './helpers.ts';
 
 const x32 = f32([3, 2], [1, 2, 3, 4, 5, 6]);
 
@@ -76,7 +77,7 @@ describe('index properties', () => {
   const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
 
   it('scatterAdd is the adjoint of gather: <gather(x, i), u> == <x, scatterAdd(0, i, u)>', () => {
-    const arb = shapeArb(1, 3).chain((s) => fc.tuple(fc.constant(s), fc.nat(s.length - 1), shapeArb(0, 2)))
+    const arb = shapes({ rank: [1, 3] }).chain((s) => fc.tuple(fc.constant(s), fc.nat(s.length - 1), shapes({ rank: [0, 2] })))
       .chain(([s, axis, is]) => fc.tuple(
         intF32Arb(s),
         fc.array(fc.nat(s[axis] - 1), { minLength: is.reduce((a, b) => a * b, 1), maxLength: is.reduce((a, b) => a * b, 1) }).map((v) => i32(is, v)),
@@ -99,7 +100,7 @@ describe('index properties', () => {
     }));
   });
 
-  const lanesArb = shapeArb(1, 3, 5).chain((s) => fc.tuple(
+  const lanesArb = shapes({ rank: [1, 3], dim: [1, 5] }).chain((s) => fc.tuple(
     fc.array(fc.integer({ min: -3, max: 3 }), { minLength: s.reduce((a, b) => a * b, 1), maxLength: s.reduce((a, b) => a * b, 1) }).map((v) => f32(s, v)),
     fc.integer({ min: -s.length, max: s.length - 1 }),
     fc.boolean(),
