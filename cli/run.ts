@@ -1,5 +1,6 @@
 // `muc run FILE`: type-check, then run `main` on a backend.
 import { existsSync } from 'node:fs';
+import { runOnRanks } from '../runtime/distributed.ts';
 import { compileFile, CompileError, MuRuntimeError } from '../runtime/program.ts';
 
 export interface RunCliOptions {
@@ -8,6 +9,8 @@ export interface RunCliOptions {
   readonly metrics: string | undefined;
   /** main's parameters, `name=value`. */
   readonly args: readonly string[];
+  /** Data-parallel ranks, each a worker thread (1: run in this thread). */
+  readonly ranks?: number;
 }
 
 export async function runFile(file: string, opts: RunCliOptions): Promise<number> {
@@ -16,7 +19,13 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
     return 1;
   }
   try {
-    const program = compileFile(file, { backend: opts.backend });
+    const ranks = opts.ranks ?? 1;
+    if (!Number.isInteger(ranks) || ranks < 1) {
+      process.stderr.write(`muc: error: --ranks takes a positive integer, found ${opts.ranks}\n`);
+      return 1;
+    }
+    // Checked here once, so that a mistake is reported once and not by every rank.
+    const program = compileFile(file, { backend: opts.backend, ranks });
     if (!program.functions.includes('main')) {
       process.stderr.write(`muc: error: ${file} has no main function to run (declare fn main() { … })\n`);
       return 1;
@@ -30,6 +39,10 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
       }
       args[m[1]!] = m[2]!;
     }
+    if (ranks > 1) {
+      await runOnRanks({ file, ranks, backend: opts.backend, mainArgs: args, checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) });
+      return 0;
+    }
     await program.main({ checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) }, args);
     return 0;
   } catch (err) {
@@ -37,7 +50,7 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
       process.stderr.write(err.message + '\n');
       return 1;
     }
-    if (err instanceof Error && /^(main has no parameter|--arg |main's parameter)/.test(err.message)) {
+    if (err instanceof Error && /^(main has no parameter|--arg |main's parameter|rank \d+: )/.test(err.message)) {
       process.stderr.write(`muc: error: ${err.message}\n`);
       return 1;
     }

@@ -47,10 +47,12 @@ export interface CompileOptions {
   readonly file?: string;
   readonly backend?: string | Backend;
   readonly loader?: Loader;
+  /** Data-parallel ranks the program will run on (shard shapes depend on it); 1 by default. */
+  readonly ranks?: number;
 }
 
 export function compile(source: string, opts: CompileOptions = {}): MuProgram {
-  const result = checkSource(source, opts.file ?? '<source>', opts.loader ?? fsLoader);
+  const result = checkSource(source, opts.file ?? '<source>', opts.loader ?? fsLoader, { ranks: opts.ranks ?? 1 });
   if (result.diagnostics.length > 0 || result.module === null) throw new CompileError(result.diagnostics, result.sources);
   return new MuProgram(result, backendOf(opts.backend));
 }

@@ -12,6 +12,7 @@ import { extend, leaves, LowerError, Lowerer, type Env, type Known, type LV } fr
 import { simplify } from '../../compiler/transform/simplify.ts';
 import type { Backend } from '../backend.ts';
 import type { Tensor } from '../interp/ops/tensor.ts';
+import { SOLO, type Comm } from './comm.ts';
 import { EFFECTS, type EffectContext } from './effects.ts';
 import { Progress } from './progress.ts';
 import { formatValue, hostTensor, tensorsOf, UNIT, type HostValue } from './value.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly metricsFile?: string;
   /** Where the progress bar is drawn (stderr by default). */
   readonly progressStream?: NodeJS.WritableStream;
+  /** This program's place among data-parallel ranks (`muc run --ranks N`); rank 0 of 1 by default. */
+  readonly comm?: Comm;
 }
 
 interface Cell {
@@ -76,6 +79,8 @@ export class HostRunner {
       print: opts.print ?? ((l) => process.stdout.write(l + '\n')),
       metricsFile: opts.metricsFile ?? null,
       progress: new Progress(opts.progressStream),
+      comm: opts.comm ?? SOLO,
+      started: performance.now(),
     };
   }
 
@@ -87,7 +92,11 @@ export class HostRunner {
     for (const p of decl.params) {
       const v = args.get(p.name.name);
       if (v !== undefined) env = bindHost(env, p.name.name, { value: v });
-      else if (p.default) env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module) });
+      else if (p.default) {
+        // A literal default is known when lowering, like a size (a loop's trip count, say).
+        const known = p.default.kind === 'num' || p.default.kind === 'bool' ? p.default.value : undefined;
+        env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module), ...(known === undefined ? {} : { known }) });
+      }
     }
     try {
       await this.block(decl.body.stmts, env, module);
