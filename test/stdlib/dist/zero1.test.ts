@@ -66,6 +66,21 @@ describe('dist.step (ZeRO-1) on N ranks', async () => {
   });
 });
 
+describe('comm collectives in .mu', () => {
+  it('shard then all-gather gives the leaf back (leading axes kept); reduce-scatter sums; all-reduce averages', async () => {
+    const s = { dtype: 'f32' as const, shape: [2, 5, 7], data: Float32Array.from({ length: 70 }, (_, i) => i * 0.5 - 7) };
+    const x = { dtype: 'f32' as const, shape: [5, 7], data: Float32Array.from({ length: 35 }, (_, i) => Math.sin(i)) };
+    const n = 3;
+    const results = (await runOnRanks({ file: new URL('./roundtrip.mu', import.meta.url).pathname, ranks: n, backend: 'interp', call: { name: 'roundtrip', args: { s, x } } })) as Tensor[][];
+    for (const [whole, summed, mean] of results) {
+      expect(Array.from(whole!.data)).toEqual(Array.from(s.data));
+      summed!.data.forEach((v, i) => expect(v).toBeCloseTo(n * x.data[i]!, 5));
+      // The mean over ranks of x·(r + 1) is x·(N + 1)/2.
+      mean!.data.forEach((v, i) => expect(v).toBeCloseTo((x.data[i]! * (n + 1)) / 2, 5));
+    }
+  }, 60_000);
+});
+
 describe('shard types', () => {
   const check = (text: string, ranks: number) => checkSource(text, '<t>', undefined, { ranks }).diagnostics.map((d) => d.message);
 
