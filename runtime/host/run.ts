@@ -64,17 +64,34 @@ interface Compiled {
   readonly output: LV;
 }
 
+/**
+ * What lowering host code produced, kept across runs: the graph of each pure expression and call
+ * by the types of the values it reads, and facts about expressions. A program's calls share one,
+ * so calling a function again does not lower and simplify it again.
+ */
+export class GraphCache {
+  readonly exprs = new WeakMap<A.Expr, Map<string, Compiled>>();
+  readonly calls = new WeakMap<A.FnDecl, Map<string, Compiled>>();
+  readonly names = new WeakMap<A.Expr, string[]>();
+  readonly pure = new WeakMap<A.Expr, boolean | 'depends'>();
+}
+
 export class HostRunner {
-  private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
-  private readonly callCache = new WeakMap<A.FnDecl, Map<string, Compiled>>();
-  private readonly namesMemo = new WeakMap<A.Expr, string[]>();
-  private readonly pureMemo = new WeakMap<A.Expr, boolean | 'depends'>();
+  private readonly cache: WeakMap<A.Expr, Map<string, Compiled>>;
+  private readonly callCache: WeakMap<A.FnDecl, Map<string, Compiled>>;
+  private readonly namesMemo: WeakMap<A.Expr, string[]>;
+  private readonly pureMemo: WeakMap<A.Expr, boolean | 'depends'>;
   private readonly effects: EffectContext;
 
   constructor(
     private readonly checker: Checker,
     private readonly opts: RunOptions,
+    graphs: GraphCache = new GraphCache(),
   ) {
+    this.cache = graphs.exprs;
+    this.callCache = graphs.calls;
+    this.namesMemo = graphs.names;
+    this.pureMemo = graphs.pure;
     this.effects = {
       print: opts.print ?? ((l) => process.stdout.write(l + '\n')),
       metricsFile: opts.metricsFile ?? null,
