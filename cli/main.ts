@@ -46,10 +46,11 @@ program
   .option('--metrics <file>', 'append log_metrics records to this JSONL file')
   .option('--arg <name=value>', "set a parameter of main (repeatable), as in --arg steps=100", collect, [])
   .option('--resume', 'the same as --arg resume=true: continue from the last checkpoint')
-  .option('--threads <n>', 'threads the cpu backend runs kernels on (default: all cores)')
-  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string; arg: string[]; resume?: boolean; threads?: string }) => {
+  .option('--threads <n>', 'threads the cpu backend runs kernels on (default: all cores, shared among ranks)')
+  .option('--ranks <n>', 'run on n data-parallel ranks (worker threads); see std.dist', (v) => Number(v), 1)
+  .action(async (file: string, opts: { backend: string; checkNan?: boolean; metrics?: string; arg: string[]; resume?: boolean; threads?: string; ranks: number }) => {
     const args = opts.resume ? [...opts.arg, 'resume=true'] : opts.arg;
-    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics, args, threads: opts.threads }));
+    process.exitCode = await guardAsync(() => runFile(file, { backend: opts.backend, checkNan: opts.checkNan === true, metrics: opts.metrics, args, threads: opts.threads, ranks: opts.ranks }));
   });
 
 program

@@ -1,6 +1,7 @@
 // `muc run FILE`: type-check, then run `main` on a backend.
 import { existsSync } from 'node:fs';
 import { backendNamed, parseThreads, type Backend } from '../runtime/backend.ts';
+import { runOnRanks } from '../runtime/distributed.ts';
 import { compileFile, CompileError, MuRuntimeError } from '../runtime/program.ts';
 
 export interface RunCliOptions {
@@ -11,6 +12,8 @@ export interface RunCliOptions {
   readonly args: readonly string[];
   /** --threads, as given (cpu backend only). */
   readonly threads?: string | undefined;
+  /** Data-parallel ranks, each a worker thread (1: run in this thread). */
+  readonly ranks?: number;
 }
 
 export async function runFile(file: string, opts: RunCliOptions): Promise<number> {
@@ -18,15 +21,20 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
     process.stderr.write(`muc: error: no such file: ${file}\n`);
     return 1;
   }
+  const ranks = opts.ranks ?? 1;
   let backend: Backend;
+  let threads: number | undefined;
   try {
-    backend = backendNamed(opts.backend, opts.threads === undefined ? {} : { threads: parseThreads(opts.threads) });
+    if (!Number.isInteger(ranks) || ranks < 1) throw new Error(`--ranks takes a positive integer, found ${opts.ranks}`);
+    threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
+    backend = backendNamed(opts.backend, threads === undefined || ranks > 1 ? {} : { threads });
   } catch (err) {
     process.stderr.write(`muc: error: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
   try {
-    const program = compileFile(file, { backend });
+    // Checked here once, so that a mistake is reported once and not by every rank.
+    const program = compileFile(file, { backend, ranks });
     if (!program.functions.includes('main')) {
       process.stderr.write(`muc: error: ${file} has no main function to run (declare fn main() { … })\n`);
       return 1;
@@ -40,6 +48,10 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
       }
       args[m[1]!] = m[2]!;
     }
+    if (ranks > 1) {
+      await runOnRanks({ file, ranks, backend: opts.backend, ...(threads === undefined ? {} : { threads }), mainArgs: args, checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) });
+      return 0;
+    }
     await program.main({ checkNan: opts.checkNan, ...(opts.metrics ? { metricsFile: opts.metrics } : {}) }, args);
     return 0;
   } catch (err) {
@@ -47,7 +59,7 @@ export async function runFile(file: string, opts: RunCliOptions): Promise<number
       process.stderr.write(err.message + '\n');
       return 1;
     }
-    if (err instanceof Error && /^(main has no parameter|--arg |main's parameter)/.test(err.message)) {
+    if (err instanceof Error && /^(main has no parameter|--arg |main's parameter|rank \d+: )/.test(err.message)) {
       process.stderr.write(`muc: error: ${err.message}\n`);
       return 1;
     }

@@ -5,9 +5,12 @@
 --   muc run examples/moonlight_mini.mu --arg steps=20       a quick look
 --   muc run examples/moonlight_mini.mu --arg corpus=my.txt  any other text
 --   muc run examples/moonlight_mini.mu --resume             continue from the last checkpoint
+--   muc run examples/moonlight_mini.mu --ranks 2            data-parallel on 2 ranks (ZeRO-1 Muon)
 --
 -- The model: byte tokens, width 64 (4 heads of 16), a dense first layer, then 2 MoE layers of 8
 -- routed experts (top 2, sigmoid router, auxiliary-loss-free balancing) and 1 shared expert.
+import std.dist
+
 import std.lm
 
 import std.optim
@@ -30,20 +33,19 @@ fn model(seed: i32) =
     dc = 32
   )
 
--- 8 sequences of 64 bytes; each expert has room for 1.25 × its even share of the 8·64·2 choices.
-fn loss[M: type](p: M, x: i32[8, 64], y: i32[8, 64]) =
-  lm.loss(p, x, y, "mha", nh = 4, dh = 16, e = 8, l = 2, k = 2, c = 160, dr = 8, dc = 32)
+-- Batches of 64-byte sequences (8 of them, or 8/N on each of N ranks); each expert has room for
+-- 1.25 × its even share of the b·64·2 choices.
+fn loss[b, M: type](p: M, x: i32[b, 64], y: i32[b, 64]) =
+  lm.loss(p, x, y, "mha", nh = 4, dh = 16, e = 8, l = 2, k = 2, c = 20 * b, dr = 8, dc = 32)
 
-fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32, steps: i32) =
-  let rate = optim.warmup_cosine(step, 1e-2, steps / 20, steps) in
-  let (p2, s2) = optim.step(
-    p,
-    optim.clip_by_global_norm(g, 1.0),
-    s,
-    lr = rate,
-    weight_decay = 0.1
-  ) in
-  (lm.balance(p2, p, aux.load), s2, { lr: rate, dropped: aux.dropped, max_logit: aux.max_logit })
+-- Muon for the hidden matrices and AdamW for the rest, by std.dist: on one rank exactly
+-- optim.step, on the ranks of `muc run --ranks N` its ZeRO-1 form (each rank keeps a shard of the
+-- optimizer state).
+fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32, steps: i32) {
+  let rate = optim.warmup_cosine(step, 1e-2, steps / 20, steps)
+  let (p2, s2) = dist.step(p, g, s, lr = rate, weight_decay = 0.1, max_norm = 1.0)
+  return (lm.balance(p2, p, aux.load), s2, { lr: rate, dropped: aux.dropped, max_logit: aux.max_logit })
+}
 
 fn main(steps: i32 = 1000, corpus: str = "moby-dick", seed: i32 = 0, resume: bool = false) {
   let data = text.open(corpus, holdout = 0.05)
@@ -52,7 +54,7 @@ fn main(steps: i32 = 1000, corpus: str = "moby-dick", seed: i32 = 0, resume: boo
     loss,
     update,
     p0,
-    optim.init(p0),
+    dist.init(p0),
     data,
     steps,
     b = 8,

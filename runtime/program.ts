@@ -15,7 +15,7 @@ import { extend, leaves, LowerError, Lowerer, type Env } from '../compiler/ir/lo
 import { simplify } from '../compiler/transform/simplify.ts';
 import { BACKENDS, type Backend } from './backend.ts';
 import type { Tensor } from './interp/ops/tensor.ts';
-import { HostRunner, RunError, toLV, typeOf, type RunOptions } from './host/run.ts';
+import { GraphCache, HostRunner, RunError, toLV, typeOf, type RunOptions } from './host/run.ts';
 import { hostTensor, UNIT, type HostValue } from './host/value.ts';
 
 export type { Tensor };
@@ -47,10 +47,12 @@ export interface CompileOptions {
   readonly file?: string;
   readonly backend?: string | Backend;
   readonly loader?: Loader;
+  /** Data-parallel ranks the program will run on (shard shapes depend on it); 1 by default. */
+  readonly ranks?: number;
 }
 
 export function compile(source: string, opts: CompileOptions = {}): MuProgram {
-  const result = checkSource(source, opts.file ?? '<source>', opts.loader ?? fsLoader);
+  const result = checkSource(source, opts.file ?? '<source>', opts.loader ?? fsLoader, { ranks: opts.ranks ?? 1 });
   if (result.diagnostics.length > 0 || result.module === null) throw new CompileError(result.diagnostics, result.sources);
   return new MuProgram(result, backendOf(opts.backend));
 }
@@ -69,6 +71,8 @@ function backendOf(b: string | Backend | undefined): Backend {
 
 export class MuProgram {
   private readonly module: Module;
+  /** Lowered graphs, shared by every call (the backend caches what it compiled from them). */
+  private readonly graphs = new GraphCache();
 
   constructor(
     readonly checked: CheckResult,
@@ -109,7 +113,7 @@ export class MuProgram {
     const statics = new Map([...bound].flatMap(([k, v]) => (v.kind === 'str' ? [[k, { kind: 'str', value: v.value } as const]] : [])));
     const problems = this.checked.checker.instantiate(decl, this.module, new Map([...bound].map(([k, v]) => [k, typeOf(v)])), statics);
     if (problems.length > 0) throw new CompileError(problems, this.checked.sources);
-    const runner = new HostRunner(this.checked.checker, { backend: this.backend, ...opts });
+    const runner = new HostRunner(this.checked.checker, { backend: this.backend, ...opts }, this.graphs);
     try {
       return fromHost(await runner.runFn(decl, this.module, bound));
     } catch (err) {

@@ -130,8 +130,15 @@ fn muon_update[W: type](
   scale: str = "match_rms_adamw",
   ns_steps: i32 = 5
 ) -> W =
-  let d = if nesterov then g + momentum * m else m in
-  w * (1.0 - lr * weight_decay) - lr * muon_direction(d, scale, ns_steps)
+  muon_apply(w, muon_direction(muon_input(g, m, momentum, nesterov), scale, ns_steps), lr, weight_decay)
+
+-- What Newton–Schulz orthogonalizes: G_t + μ·M_t with Nesterov, M_t without.
+fn muon_input[W: type](g: W, m: W, momentum: f32 = 0.95, nesterov: bool = true) -> W =
+  if nesterov then g + momentum * m else m
+
+-- W·(1 − η·λ) − η·O for an orthogonalized, scaled update O.
+fn muon_apply[W: type](w: W, o: W, lr: f32 = 1e-3, weight_decay: f32 = 0.1) -> W =
+  w * (1.0 - lr * weight_decay) - lr * o
 
 -- AdamW's moments: m_t = β1·m_{t−1} + (1 − β1)·g, v_t = β2·v_{t−1} + (1 − β2)·g².
 fn adamw_first[W: type](m: W, g: W, beta1: f32 = 0.9) -> W =

@@ -22,6 +22,12 @@
 -- step, so a resumed run continues bit for bit as the uninterrupted one would. A loss or a
 -- parameter that is NaN or infinite stops the run before anything is saved, so the last
 -- checkpoint stays a good one.
+--
+-- On N data-parallel ranks (`muc run --ranks N`) each rank trains on its b/N rows of every batch
+-- of b windows, the loss and `aux` shown and given to `update` are their means over the ranks, and
+-- `update` must combine the ranks' gradients: dist.step does (with dist.init's sharded state).
+-- After every step the ranks' parameters are compared, so an update that forgets to stops the run
+-- at once. Each rank checkpoints to its own file (comm.path), as its optimizer state is its own.
 
 fn fit[b, t, P: type, S: type](
   loss: fn,
@@ -41,31 +47,48 @@ fn fit[b, t, P: type, S: type](
   var p = params
   var s = state
   var start = 0
+  let ckpt = comm.path(checkpoint)
   if resume then {
-    if file.exists(checkpoint) then {
-      let saved = load(checkpoint, { params: params, state: state, step: 0 })
+    if file.exists(ckpt) then {
+      let saved = load(ckpt, { params: params, state: state, step: 0 })
       p = saved.params
       s = saved.state
       start = saved.step
-      print("resumed from", checkpoint, "at step", start)
+      print("resumed from", ckpt, "at step", start)
     } else {
-      print("no checkpoint at", checkpoint, "yet: starting at step 0")
+      print("no checkpoint at", ckpt, "yet: starting at step 0")
     }
   }
   let end = if stop_at >= 0 then minimum(stop_at, steps) else steps
   for i in start..end do {
-    let (x, y) = text.batch(data, i, b, t, seed = seed)
-    let ((l, aux), g) = value_and_grad(loss)(p, x, y)
+    let (xs, ys) = text.batch(data, i, b, t, seed = seed)
+    let x = comm.split(xs)
+    let y = comm.split(ys)
+    let ((local, aux), g) = value_and_grad(loss)(p, x, y)
+    let l = comm.all_reduce(local)
     if not is_finite(l) then {
       fail("the loss is", l, "at step", i, "so the run stops; the last checkpoint is intact")
     }
-    let (p2, s2, m) = update(p, g, s, aux, i, steps)
+    let (p2, s2, m) = update(p, g, s, comm.all_reduce(aux), i, steps)
     if non_finite(p2) > 0 then {
       fail(
         "the parameters became NaN or infinite at step",
         i,
         "so the run stops; the last checkpoint is intact"
       )
+    }
+    let ranks = comm.size()
+    if ranks > 1 then {
+      let mine = checksum(p2)
+      let mean = comm.all_reduce(mine)
+      let spread = comm.all_reduce(abs(mine - mean), op = "sum")
+      if spread > 1e-5 * (abs(mean) + 1.0) then {
+        fail(
+          "the ranks' parameters differ after step",
+          i,
+          "; on several ranks the update must combine their gradients, as dist.step does"
+        )
+      }
     }
     p = p2
     s = s2
@@ -77,7 +100,7 @@ fn fit[b, t, P: type, S: type](
       log_metrics({ step: i + 1, val_loss: v })
     }
     if (i + 1) % checkpoint_every == 0 or i + 1 == steps then {
-      save(checkpoint, { params: p, state: s, step: i + 1 })
+      save(ckpt, { params: p, state: s, step: i + 1 })
     }
   }
   return (p, s)
@@ -93,6 +116,10 @@ fn validation_loss[b, t, P: type](loss: fn, p: P, data: Text, batches: i32) -> f
   }
   return total / f32(batches)
 }
+
+-- A number that differs between two parameter records that differ (almost surely).
+fn checksum[P: type](p: P) -> f32 =
+  tree.sum(fn(w) = sum(w * (1.0 + w)), p)
 
 -- How many elements of a parameter record are NaN or infinite.
 fn non_finite[P: type](p: P) -> f32 =

@@ -41,6 +41,8 @@ export interface Args {
   readonly get: (name: string) => ArgInfo | undefined;
   readonly rest: readonly ArgInfo[];
   readonly callee: string;
+  /** Data-parallel ranks (1 unless the program runs with `--ranks N`); shard shapes depend on it. */
+  readonly ranks: number;
   /** How messages name a parameter: 'x' in a call, 'the left operand' for an operator. */
   readonly label: (name: string) => string;
 }

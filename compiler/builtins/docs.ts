@@ -1,6 +1,7 @@
 // The builtin reference of spec/language.md, rendered from the table itself so the two cannot
 // drift: test/spec/spec.test.ts checks that the spec holds exactly this text.
 import type { Builtin, ParamSpec } from './builtin.ts';
+import { COMM } from './comm.ts';
 import { CREATE } from './create.ts';
 import { HOST } from './host.ts';
 import { INDEX } from './index.ts';
@@ -16,6 +17,11 @@ const FAMILIES: readonly { readonly title: string; readonly about: string; reado
   { title: 'Indexing', about: 'Indices are i32; gradients flow through the values, never through the indices.', builtins: INDEX },
   { title: 'Creation and random numbers', about: 'Shapes are lists of sizes known before the program runs; a random key is an `i32[2]`.', builtins: CREATE },
   { title: 'Host effects', about: 'Only host code (a function whose body is a `{ … }` block) may call these.', builtins: HOST },
+  {
+    title: 'Collectives over data-parallel ranks',
+    about: 'Host code on the ranks of `muc run --ranks N` (spec/distributed.md); without `--ranks` a program is rank 0 of 1 and each is the identity. A leaf of S elements shards, flattened, into N pieces of ⌈S/N⌉ (the last zero-padded).',
+    builtins: COMM,
+  },
 ];
 
 /** A default that reads as code (`-1`, `false`) is shown in the signature; one that is a phrase

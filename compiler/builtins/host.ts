@@ -1,6 +1,6 @@
 // Builtins with effects; only host code (a function whose body is a { … } block) may call them.
 import * as S from '../check/size.ts';
-import { bool, i32, show, STR, tuple, UNIT, type Type } from '../check/types.ts';
+import { bool, f32, i32, show, STR, tuple, UNIT, type Type } from '../check/types.ts';
 import { need, requireDType, RuleError, staticSize, type Builtin } from './builtin.ts';
 
 /** A text corpus read as bytes, with a held-out tail for validation. */
@@ -42,6 +42,11 @@ export const HOST: readonly Builtin[] = [
     name: 'machine', doc: 'a line describing this computer (processor, cores, Node version), for results files', effect: true,
     params: [],
     type: () => STR,
+  },
+  {
+    name: 'clock', doc: 'seconds since the run started, for timing parts of a program', effect: true,
+    params: [],
+    type: () => f32(),
   },
   {
     name: 'json.write', doc: 'writes a value (tensors as nested lists, records as objects, tuples as lists, strings) as a JSON file, atomically', effect: true,

@@ -1,5 +1,6 @@
 // The one table of builtins. Adding a builtin is adding an entry to one of these lists.
 import type { Builtin } from './builtin.ts';
+import { COMM } from './comm.ts';
 import { CREATE } from './create.ts';
 import { HOST } from './host.ts';
 import { INDEX } from './index.ts';
@@ -7,7 +8,7 @@ import { MATH } from './math.ts';
 import { REDUCE } from './reduce.ts';
 import { SHAPE } from './shape.ts';
 
-export const BUILTINS: ReadonlyMap<string, Builtin> = tableOf([...MATH, ...REDUCE, ...SHAPE, ...INDEX, ...CREATE, ...HOST]);
+export const BUILTINS: ReadonlyMap<string, Builtin> = tableOf([...MATH, ...REDUCE, ...SHAPE, ...INDEX, ...CREATE, ...HOST, ...COMM]);
 
 function tableOf(entries: readonly Builtin[]): Map<string, Builtin> {
   const table = new Map<string, Builtin>();

@@ -22,6 +22,8 @@ interface Ctx {
   readonly host: boolean;
   readonly module: Module;
   readonly ret: Type | null;
+  /** In an instance of a generic host function without `->`: the type its first return gave. */
+  readonly inferred?: { type: Type | null };
   /** The enclosing function's size parameters, usable in type annotations. */
   readonly sizes: ReadonlySet<string>;
   /** In an instance of a generic function, the sizes its call bound (annotations are read through them). */
@@ -56,8 +58,14 @@ export type CallTarget =
 /** What a function parameter is bound to at a call. */
 type FnArg = Extract<Binding, { kind: 'fn' | 'lambda' }>;
 
+export interface CheckOptions {
+  /** Data-parallel ranks the program runs on (`muc run --ranks N`): the shapes of shards depend on it. */
+  readonly ranks?: number;
+}
+
 export class Checker {
   readonly diagnostics: Diagnostic[] = [];
+  readonly ranks: number;
   /** The type of every expression checked, for the stages after checking. */
   readonly types = new Map<A.Expr, Type>();
   /** What each call resolved to, for lowering. For tree.map, the target of its function argument. */
@@ -76,6 +84,10 @@ export class Checker {
   private readonly instances = new Map<A.FnDecl, Map<string, Type>>();
   /** The calls whose generic instances are being checked, innermost last. */
   private readonly instantiations: A.Span[] = [];
+
+  constructor(options: CheckOptions = {}) {
+    this.ranks = options.ranks ?? 1;
+  }
 
   checkModule(m: Module): void {
     for (const d of m.program.decls) {
@@ -209,10 +221,14 @@ export class Checker {
       else scope = bind(scope, p.name, { kind: 'value', type: p.type, span: p.span, mutable: false, static: statics.get(p.name) ?? null });
     }
     if (fn.body.kind === 'block') {
-      this.block(fn.body.stmts, scope, { host: true, module: m, ret, sizes, sizeEnv, typeVars });
-      if (ret !== null && ret.kind !== 'unit' && !returns(fn.body.stmts))
-        this.report(fn.ret!.span, `'${fn.name.name}' declares -> ${T.show(ret)}, but its body can end without a return`);
-      return ret ?? T.UNIT;
+      // A generic instance may leave its return type to its returns (it can depend on the sizes
+      // and ranks of the instance, as a shard's does).
+      const inferred = ret === null && (fn.typeParams.length > 0 || fnArgs.size > 0) ? { type: null } : undefined;
+      this.block(fn.body.stmts, scope, { host: true, module: m, ret, inferred, sizes, sizeEnv, typeVars });
+      const out = ret ?? inferred?.type ?? T.UNIT;
+      if (out.kind !== 'unit' && !returns(fn.body.stmts))
+        this.report(fn.ret?.span ?? fn.name.span, `'${fn.name.name}' ${fn.ret ? `declares -> ${T.show(out)}` : `returns ${T.show(out)}`}, but its body can end without a return`);
+      return out;
     }
     const t = this.expr(fn.body.expr, scope, { host: false, module: m, ret: null, sizes, sizeEnv, typeVars });
     if (ret !== null && !fits(t, ret))
@@ -388,7 +404,7 @@ export class Checker {
     const pnames = builtin.params.map((p) => p.name);
     const labels = operands.length === 1 ? ['the operand'] : ['the left operand', 'the right operand'];
     try {
-      return builtin.type({ callee: name, rest: [], get: (n) => infos[pnames.indexOf(n)], label: (n) => labels[pnames.indexOf(n)] ?? n });
+      return builtin.type({ callee: name, ranks: this.ranks, rest: [], get: (n) => infos[pnames.indexOf(n)], label: (n) => labels[pnames.indexOf(n)] ?? n });
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
       const msg = err.message.replace(new RegExp(`^${name}: `), '');
@@ -672,7 +688,7 @@ export class Checker {
     for (const [name, arg] of b.bound) infos.set(name, all.find(([a]) => a === arg)![1]);
     const rest = b.rest.map((r) => all.find(([a]) => a === r)![1]);
     try {
-      return builtin.type({ callee: builtin.name, rest, get: (n) => infos.get(n), label: (n) => `'${n}'` });
+      return builtin.type({ callee: builtin.name, ranks: this.ranks, rest, get: (n) => infos.get(n), label: (n) => `'${n}'` });
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
       return this.report(err.arg?.span ?? e.span, err.message);
@@ -967,7 +983,7 @@ export class Checker {
       if (target?.kind === 'builtin') {
         const infos = leaves.map((t) => ({ type: t, static: null, span: f.value.span }));
         try {
-          return target.builtin.type({ callee: target.builtin.name, rest: [], get: (n) => infos[target.builtin.params.findIndex((p) => p.name === n)], label: (n) => `'${n}'` });
+          return target.builtin.type({ callee: target.builtin.name, ranks: this.ranks, rest: [], get: (n) => infos[target.builtin.params.findIndex((p) => p.name === n)], label: (n) => `'${n}'` });
         } catch (err) {
           if (!(err instanceof RuleError)) throw err;
           return this.report(f.value.span, `${err.message} (at ${path || 'the root'})`);
@@ -1071,7 +1087,10 @@ export class Checker {
         return scope;
       case 'return': {
         const t = this.expr(st.value, scope, ctx);
-        if (ctx.ret === null || ctx.ret.kind === 'unit')
+        if (ctx.ret === null && ctx.inferred) {
+          if (ctx.inferred.type === null) ctx.inferred.type = strong(t);
+          else if (!fits(t, ctx.inferred.type)) this.report(st.value.span, `an earlier return gives ${T.show(ctx.inferred.type)}, but this value is ${T.show(t)}`);
+        } else if (ctx.ret === null || ctx.ret.kind === 'unit')
           this.report(st.span, 'this function declares no return type; add one, as in fn f(…) -> f32 { … }');
         else if (!fits(t, ctx.ret)) this.report(st.value.span, `the function returns ${T.show(ctx.ret)}, but this value is ${T.show(t)}`);
         return scope;

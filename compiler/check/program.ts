@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diag/diagnostic.ts';
 import { error } from '../diag/diagnostic.ts';
 import type { FnDecl, ImportDecl, Program, TypeDecl } from '../syntax/ast.ts';
 import { parse, TOO_DEEP } from '../syntax/parse.ts';
-import { Checker } from './checker.ts';
+import { Checker, type CheckOptions } from './checker.ts';
 import type { Module } from './module.ts';
 
 /** Where `import std.x` looks: the stdlib folder of this package. */
@@ -36,11 +36,11 @@ export function importPath(path: readonly string[], fromFile: string): string {
   return join(dirname(fromFile), ...path) + '.mu';
 }
 
-export function checkSource(text: string, file: string, loader: Loader = fsLoader): CheckResult {
+export function checkSource(text: string, file: string, loader: Loader = fsLoader, options: CheckOptions = {}): CheckResult {
   const sources = new Map<string, string>([[file, text]]);
   const diagnostics: Diagnostic[] = [];
   const modules = new Map<string, Module | null>();
-  const checker = new Checker();
+  const checker = new Checker(options);
 
   const load = (text: string, file: string, name: string): Module | null => {
     const parsed = parse(text, file);
@@ -84,10 +84,10 @@ export function checkSource(text: string, file: string, loader: Loader = fsLoade
   return { diagnostics: dedupe(diagnostics), sources, module: modules.get(file) ?? null, checker };
 }
 
-export function checkFile(file: string, loader: Loader = fsLoader): CheckResult {
+export function checkFile(file: string, loader: Loader = fsLoader, options: CheckOptions = {}): CheckResult {
   const text = loader.read(file);
   if (text === null) throw new Error(`no such file: ${file}`);
-  return checkSource(text, file, loader);
+  return checkSource(text, file, loader, options);
 }
 
 function buildModule(

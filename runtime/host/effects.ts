@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { foldIn, keyFromSeed, randomBits } from '../interp/random.ts';
 import { stridesOf } from '../interp/ops/tensor.ts';
 import { flattenRecord, loadSafetensors, saveSafetensors, type HostTensor, type Tree } from '../io/safetensors.ts';
+import { allGather, allReduce, rankPath, reduceScatter, shard, split, stats, type Comm } from './comm.ts';
 import { curvesSvg } from './plot.ts';
 import { Progress } from './progress.ts';
 import { formatValue, hostTensor, UNIT, type HostValue } from './value.ts';
@@ -15,6 +16,9 @@ export interface EffectContext {
   readonly print: (line: string) => void;
   readonly metricsFile: string | null;
   readonly progress: Progress;
+  readonly comm: Comm;
+  /** performance.now() when the run started, for clock(). */
+  readonly started: number;
 }
 
 export interface EffectArgs {
@@ -152,16 +156,24 @@ function rows(v: HostValue): number[][] {
   return Array.from({ length: r }, (_, i) => Array.from(v.value.data.subarray(i * n, (i + 1) * n)));
 }
 
+const opOf = (a: EffectArgs): string => {
+  const op = a.get('op');
+  return op ? str(op) : 'mean';
+};
+
 export const EFFECTS: Readonly<Record<string, Effect>> = {
   machine: async () => {
     const cpu = cpus()[0]?.model.trim() ?? 'unknown processor';
     return { kind: 'str', value: `${cpu}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ${platform()}` };
   },
-  'json.write': async (a) => {
+  clock: async (_, ctx) => hostTensor({ dtype: 'f32', shape: [], data: Float32Array.of((performance.now() - ctx.started) / 1000) }),
+  'json.write': async (a, ctx) => {
+    if (ctx.comm.rank !== 0) return UNIT; // every rank computes the same results; one writes them
     writeAtomic(str(a.get('path')), JSON.stringify(toJson(a.get('value')!), null, 2) + '\n');
     return UNIT;
   },
-  'plot.curves': async (a) => {
+  'plot.curves': async (a, ctx) => {
+    if (ctx.comm.rank !== 0) return UNIT;
     const x = a.get('x');
     const series = a.get('series');
     if (x?.kind !== 'tensor' || series?.kind !== 'record') throw new Error('plot.curves: expected x and a record of series');
@@ -170,7 +182,7 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     return UNIT;
   },
   progress: async (a, ctx) => {
-    ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), a.rest.flatMap(scalars));
+    if (ctx.comm.rank === 0) ctx.progress.update(scalar(a.get('step')), scalar(a.get('total')), a.rest.flatMap(scalars));
     return UNIT;
   },
   'file.exists': async (a) => hostTensor({ dtype: 'bool', shape: [], data: Uint8Array.of(existsSync(str(a.get('path'))) ? 1 : 0) }),
@@ -196,13 +208,13 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     return { kind: 'str', value: new TextDecoder().decode(Uint8Array.from(t.value.data, (x) => x & 255)) };
   },
   print: async (a, ctx) => {
-    ctx.print(a.rest.map(formatValue).join(' '));
+    if (ctx.comm.rank === 0) ctx.print(a.rest.map(formatValue).join(' '));
     return UNIT;
   },
   log_metrics: async (a, ctx) => {
     // Without a metrics file the records go nowhere: a training loop logs every step, which
     // would drown the output; the progress bar shows the same numbers.
-    if (ctx.metricsFile) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(a.rest.flatMap(scalars))) + '\n');
+    if (ctx.metricsFile && ctx.comm.rank === 0) appendFileSync(ctx.metricsFile, JSON.stringify(Object.fromEntries(a.rest.flatMap(scalars))) + '\n');
     return UNIT;
   },
   save: async (a) => {
@@ -211,6 +223,15 @@ export const EFFECTS: Readonly<Record<string, Effect>> = {
     await saveSafetensors(str(a.get('path')), flattenRecord(v.kind === 'tensor' ? { value: toTree(v) } : toTree(v)));
     return UNIT;
   },
+  'comm.rank': async (_, ctx) => hostTensor({ dtype: 'i32', shape: [], data: Int32Array.of(ctx.comm.rank) }),
+  'comm.size': async (_, ctx) => hostTensor({ dtype: 'i32', shape: [], data: Int32Array.of(ctx.comm.size) }),
+  'comm.all_reduce': async (a, ctx) => allReduce(ctx.comm, a.get('x')!, opOf(a)),
+  'comm.reduce_scatter': async (a, ctx) => reduceScatter(ctx.comm, a.get('x')!, opOf(a)),
+  'comm.shard': async (a, ctx) => shard(ctx.comm, a.get('x')!, a.get('like') ?? a.get('x')!),
+  'comm.all_gather': async (a, ctx) => allGather(ctx.comm, a.get('x')!, a.get('like')!),
+  'comm.split': async (a, ctx) => split(ctx.comm, a.get('x')!),
+  'comm.stats': async (_, ctx) => stats(ctx.comm),
+  'comm.path': async (a, ctx) => ({ kind: 'str', value: rankPath(ctx.comm, str(a.get('path'))) }),
   load: async (a) => {
     const path = str(a.get('path'));
     const like = a.get('like')!;

@@ -12,6 +12,7 @@ import { extend, leaves, LowerError, Lowerer, type Env, type Known, type LV } fr
 import { simplify } from '../../compiler/transform/simplify.ts';
 import type { Backend } from '../backend.ts';
 import type { Tensor } from '../interp/ops/tensor.ts';
+import { SOLO, type Comm } from './comm.ts';
 import { EFFECTS, type EffectContext } from './effects.ts';
 import { Progress } from './progress.ts';
 import { formatValue, hostTensor, tensorsOf, UNIT, type HostValue } from './value.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly metricsFile?: string;
   /** Where the progress bar is drawn (stderr by default). */
   readonly progressStream?: NodeJS.WritableStream;
+  /** This program's place among data-parallel ranks (`muc run --ranks N`); rank 0 of 1 by default. */
+  readonly comm?: Comm;
 }
 
 interface Cell {
@@ -61,21 +64,40 @@ interface Compiled {
   readonly output: LV;
 }
 
+/**
+ * What lowering host code produced, kept across runs: the graph of each pure expression and call
+ * by the types of the values it reads, and facts about expressions. A program's calls share one,
+ * so calling a function again does not lower and simplify it again.
+ */
+export class GraphCache {
+  readonly exprs = new WeakMap<A.Expr, Map<string, Compiled>>();
+  readonly calls = new WeakMap<A.FnDecl, Map<string, Compiled>>();
+  readonly names = new WeakMap<A.Expr, string[]>();
+  readonly pure = new WeakMap<A.Expr, boolean | 'depends'>();
+}
+
 export class HostRunner {
-  private readonly cache = new WeakMap<A.Expr, Map<string, Compiled>>();
-  private readonly callCache = new WeakMap<A.FnDecl, Map<string, Compiled>>();
-  private readonly namesMemo = new WeakMap<A.Expr, string[]>();
-  private readonly pureMemo = new WeakMap<A.Expr, boolean | 'depends'>();
+  private readonly cache: WeakMap<A.Expr, Map<string, Compiled>>;
+  private readonly callCache: WeakMap<A.FnDecl, Map<string, Compiled>>;
+  private readonly namesMemo: WeakMap<A.Expr, string[]>;
+  private readonly pureMemo: WeakMap<A.Expr, boolean | 'depends'>;
   private readonly effects: EffectContext;
 
   constructor(
     private readonly checker: Checker,
     private readonly opts: RunOptions,
+    graphs: GraphCache = new GraphCache(),
   ) {
+    this.cache = graphs.exprs;
+    this.callCache = graphs.calls;
+    this.namesMemo = graphs.names;
+    this.pureMemo = graphs.pure;
     this.effects = {
       print: opts.print ?? ((l) => process.stdout.write(l + '\n')),
       metricsFile: opts.metricsFile ?? null,
       progress: new Progress(opts.progressStream),
+      comm: opts.comm ?? SOLO,
+      started: performance.now(),
     };
   }
 
@@ -87,7 +109,11 @@ export class HostRunner {
     for (const p of decl.params) {
       const v = args.get(p.name.name);
       if (v !== undefined) env = bindHost(env, p.name.name, { value: v });
-      else if (p.default) env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module) });
+      else if (p.default) {
+        // A literal default is known when lowering, like a size (a loop's trip count, say).
+        const known = p.default.kind === 'num' || p.default.kind === 'bool' ? p.default.value : undefined;
+        env = bindHost(env, p.name.name, { value: await this.expr(p.default, env, module), ...(known === undefined ? {} : { known }) });
+      }
     }
     try {
       await this.block(decl.body.stmts, env, module);
