@@ -45,8 +45,8 @@ export function formatReport(r: FileReport): string[] {
   const out: string[] = [];
   for (const t of r.results) {
     const where = t.line === null ? r.file : `${r.file}:${t.line}`;
-    if (t.kind === 'structure') {
-      out.push(`${MARK[t.status]} ${where} structure: not checked (needs the kernel backend): ${t.title}`);
+    if (t.kind === 'structure' && t.status === 'not checked') {
+      out.push(`${MARK[t.status]} ${where} ${t.entry !== null ? `${t.entry}: ` : ''}${t.title}: not checked (${t.message ?? ''})`);
       continue;
     }
     const head = t.kind === 'check' ? `${MARK[t.status]} ${where}: does not check` : `${MARK[t.status]} ${where} ${t.entry !== null ? `${t.entry}: ` : ''}${t.title}`;

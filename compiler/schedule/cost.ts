@@ -7,13 +7,15 @@
 // kernel launch. Its cost is
 //     cost(v) = Σ op costs of the inline nodes it consists of + the number of buffers it reads
 // with op costs: 0 for views, constants, iota and stop_gradient; 4 for exp, log, sqrt, rsqrt,
-// tanh, sigmoid, silu, gelu, sin, cos, div, mod, pow; 1 for every other elementwise operation.
+// tanh, sigmoid, silu, gelu, sin, cos, div, mod, pow; 2 for a dense scatter computed inline (a
+// comparison and an addition, classify.ts); 1 for every other elementwise operation.
 // An inline value is materialized instead when
 //   (a) it must be a buffer: it is a graph output, or a matmul or library kernel reads it;
 //   (b) it flows into at least two kernel boundaries (reductions, matmuls, library ops, outputs and
 //       values of (a), reached through other inline nodes) and cost(v) > maxRecomputeCost;
-//   (c) a broadcast or gather that makes more elements than it has reads it, and it does any
-//       arithmetic (ALU cost > 0): recomputing it would repeat that work for every copy;
+//   (c) a broadcast, gather or dense scatter (its update) that makes more elements than it has
+//       reads it, and it does any arithmetic (ALU cost > 0): recomputing it would repeat that work
+//       for every copy;
 //   (d) a kernel would otherwise bind more than maxBindings buffers (the largest inline operand is cut).
 // Softmax's exp(x - max) (cost 7: exp 4, sub 1, two buffers) is recomputed by the sum and by the
 // division; a long gelu-derivative chain used by two reductions is stored once.
@@ -32,6 +34,8 @@ export const DEFAULT_MAX_RECOMPUTE_COST = 8;
 
 /** ALU cost of one node when it is part of an inline expression. */
 export function opCost(n: Node): number {
+  // Only dense scatters are ever inline: the others are library kernels.
+  if (n.op === 'scatter_add' || n.op === 'scatter_along_axis') return 2;
   if (!isElementwise(n.op) || n.op === 'stop_gradient') return 0;
   return isCostly(n.op) ? 4 : 1;
 }

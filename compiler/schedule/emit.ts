@@ -4,9 +4,10 @@ import type { Node } from '../ir/graph.ts';
 import { ExprTable } from '../kernel/exprs.ts';
 import type { ExprId, View } from '../kernel/ir.ts';
 import { isBinary, isUnary } from '../kernel/ops.ts';
+import { constantGather, permutingScatter, uniformIndex } from './classify.ts';
 import type { Fusion, Group } from './fuse.ts';
 import {
-  addConst, axisIx, broadcastMap, identityMap, mapKey, offsetIx, range, reshapeMap, rowMajor, sliceMap, transposeMap, valIx,
+  addConst, axisIx, broadcastMap, constIx, identityMap, mapKey, offsetIx, range, reshapeMap, rowMajor, sliceMap, transposeMap, valIx,
   type Atom, type IndexMap, type Ix,
 } from './index_map.ts';
 import type { OperandPlan } from './operand.ts';
@@ -144,9 +145,13 @@ class Emitter {
       case 'gather': {
         const axis = num(n, 'axis');
         const rank = from(1).length;
-        const index = arg(1, map.slice(axis, axis + rank));
-        return arg(0, [...map.slice(0, axis), valIx(index, from(0)[axis]!), ...map.slice(axis + rank)]);
+        const c = constantGather(this.f.byId, n);
+        const at = c !== undefined ? constIx(c) : valIx(arg(1, map.slice(axis, axis + rank)), from(0)[axis]!);
+        return arg(0, [...map.slice(0, axis), at, ...map.slice(axis + rank)]);
       }
+      case 'scatter_add':
+      case 'scatter_along_axis':
+        return this.denseScatter(n, map, guard);
       case 'take_along_axis': {
         const axis = num(n, 'axis');
         const index = arg(1);
@@ -155,6 +160,40 @@ class Emitter {
       default:
         throw new Error(`schedule: %${n.id} (${n.op}) cannot be computed inline`);
     }
+  }
+
+  /**
+   * A dense scatter (classify.ts): where(position == index, target + update, target). The update is
+   * read at the target's position with the axis dropped (scatter_add: the single index's axes are
+   * all 0) or at 0 (scatter_along_axis); a constant index becomes a comparison of loop indices.
+   * A permuting scatter adds the update read through the index, as a gather does.
+   */
+  private denseScatter(n: Node, map: IndexMap, guard: ExprId | null): ExprId {
+    const t = this.table;
+    const axis = num(n, 'axis');
+    if (permutingScatter(n, this.f.byId)) {
+      // Every position receives exactly one update, from the position its own index names.
+      const index = this.edge(n, 1, [map[axis]!], guard);
+      const at = map.map((x, j) => (j === axis ? valIx(index, n.type.shape[axis]!) : x));
+      return t.binary('add', n.type.dtype, this.edge(n, 0, map, guard), this.edge(n, 2, at, guard));
+    }
+    const idxShape = this.node(n.inputs[1]!).type.shape;
+    const at = n.op === 'scatter_add' ? [...map.slice(0, axis), ...idxShape.map(() => constIx(0)), ...map.slice(axis + 1)] : map.map((x, j) => (j === axis ? constIx(0) : x));
+    const target = this.edge(n, 0, map, guard);
+    const sum = t.binary('add', n.type.dtype, target, this.edge(n, 2, at, guard));
+    const pos = map[axis]!;
+    const c = uniformIndex(this.f.byId, n.inputs[1]!);
+    let hit: ExprId;
+    if (c !== undefined) {
+      const [lo, hi] = range(pos, this.sizes);
+      if (c < lo || c > hi) return target;
+      if (lo === hi) return sum;
+      hit = t.binary('eq', 'bool', this.ix(pos), t.constant('i32', c));
+    } else {
+      const index = this.edge(n, 1, n.op === 'scatter_add' ? idxShape.map(() => constIx(0)) : at, guard);
+      hit = t.binary('eq', 'bool', this.ix(pos), index);
+    }
+    return t.where(hit, sum, target);
   }
 
   /** Padding reads its operand only inside the original extent; outside it is the pad value. */

@@ -15,7 +15,7 @@
 // materialized later keeps being recomputed by the users visited before: that never breaks a
 // decision already taken.
 import { sizeOf, type Graph, type Node } from '../ir/graph.ts';
-import { classify, liveNodes, usersOf } from './classify.ts';
+import { classify, isDenseScatter, liveNodes, usersOf } from './classify.ts';
 import { DEFAULT_MAX_BINDINGS, DEFAULT_MAX_RECOMPUTE_COST, MAX_TRACKED_INLINE_NODES, opCost, type ScheduleOptions } from './cost.ts';
 import { isKernelResult, libraryOperand, matmulOperand, type OperandPlan } from './operand.ts';
 
@@ -102,10 +102,10 @@ class Fuser {
   /** Rule (a): outputs, and the values matmul and library kernels must read from memory. */
   private findMustStore(): void {
     for (const o of this.outputs) this.mustStore.add(o);
-    const isBuffer = (id: number): boolean => isKernelResult(this.node(id));
+    const isBuffer = (id: number): boolean => isKernelResult(this.node(id), this.byId);
     for (const n of this.graph.nodes) {
       if (!this.live.has(n.id)) continue;
-      const c = classify(n.op);
+      const c = classify(n, this.byId);
       if (c !== 'matmul' && c !== 'library') continue;
       for (const i of n.inputs) {
         const plan = c === 'matmul' ? matmulOperand(this.byId, i, isBuffer) : libraryOperand(this.byId, i, isBuffer);
@@ -117,7 +117,7 @@ class Fuser {
   /** Up to two kernel boundaries each node flows into through inline-able nodes (rule (b)). */
   private findSinks(): void {
     const boundary = (id: number): boolean => {
-      const c = classify(this.node(id).op);
+      const c = classify(this.node(id), this.byId);
       return c === 'reduce' || c === 'matmul' || c === 'library' || this.mustStore.has(id);
     };
     for (let k = this.graph.nodes.length - 1; k >= 0; k--) {
@@ -131,14 +131,15 @@ class Fuser {
     }
   }
 
-  /** Rule (c): nodes read by a broadcast or gather that makes more elements than they have. */
+  /** Rule (c): nodes read by a broadcast, gather or dense scatter that makes more elements than they have. */
   private findExpanding(): void {
     const grows = (x: number, size: number): boolean =>
       this.users.get(x)!.some((u) => {
         const n = this.node(u);
         if (n.op === 'reshape') return grows(u, size);
         const gathers = (n.op === 'gather' || n.op === 'take_along_axis') && n.inputs[0] === x;
-        return (n.op === 'broadcast' || gathers) && sizeOf(n.type.shape) > size;
+        const scatters = n.inputs[2] === x && isDenseScatter(n, this.byId); // the update, read at every position
+        return (n.op === 'broadcast' || gathers || scatters) && sizeOf(n.type.shape) > size;
       });
     for (const id of this.live) if (grows(id, sizeOf(this.node(id).type.shape))) this.expanding.add(id);
   }
@@ -146,7 +147,7 @@ class Fuser {
   // ---- the pass ----
 
   private visit(n: Node): void {
-    switch (classify(n.op)) {
+    switch (classify(n, this.byId)) {
       case 'input':
         this.role.set(n.id, 'input');
         return;

@@ -1,6 +1,8 @@
-// Graph → kernels + buffers: fuse, emit each group's kernel, keep the kernels some output needs,
-// decide what each kernel stores (the members another kernel loads, and outputs), order the kernels
-// by their data dependencies and bind buffers to slots.
+// Graph → kernels + buffers: rewrite the patterns that fuse better in another form (rewrite.ts),
+// fuse, emit each group's kernel, keep the kernels some output needs, merge independent elementwise
+// kernels over the same index space (siblings.ts), decide what each kernel stores (the members
+// another kernel loads, and outputs), order the kernels by their data dependencies and bind buffers
+// to slots.
 import type { Graph } from '../ir/graph.ts';
 import { compact, rebind } from '../kernel/exprs.ts';
 import type { Buffer, ExprId, Kernel, Schedule, Store } from '../kernel/ir.ts';
@@ -8,14 +10,22 @@ import { splitWideConcats } from './concat.ts';
 import { DEFAULT_MAX_BINDINGS, type ScheduleOptions } from './cost.ts';
 import { emitGroup, type Emitted } from './emit.ts';
 import { fuse, type Fusion } from './fuse.ts';
+import { rewriteForFusion } from './rewrite.ts';
+import { mergeSiblings } from './siblings.ts';
 
 export type { ScheduleOptions } from './cost.ts';
 
 export function schedule(graph: Graph, options: ScheduleOptions = {}): Schedule {
-  const g = splitWideConcats(graph, (options.maxBindings ?? DEFAULT_MAX_BINDINGS) - 1);
-  const f = fuse(g, options);
-  const emitted = f.groups.map((gr) => emitGroup(f, gr));
-  const live = liveGroups(f, emitted);
+  const maxBindings = options.maxBindings ?? DEFAULT_MAX_BINDINGS;
+  const g = rewriteForFusion(splitWideConcats(graph, maxBindings - 1));
+  let f = fuse(g, options);
+  let emitted: readonly Emitted[] = f.groups.map((gr) => emitGroup(f, gr));
+  let live = liveGroups(f, emitted);
+  const merged = mergeSiblings(f, emitted, live, maxBindings);
+  if (merged) {
+    ({ f, emitted } = merged);
+    live = liveGroups(f, emitted);
+  }
   const stores = storesOf(f, emitted, live);
   const order = topoOrder(f, emitted, live);
   return assemble(f, emitted, order, stores);

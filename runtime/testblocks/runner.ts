@@ -1,15 +1,19 @@
 // Runs the test blocks of one file (spec/language.md §15), the way `futhark test` does: a block
 // with `error:` lines expects the file not to check, with a diagnostic matching each; otherwise the
 // file must check clean and every `input … output …` / `input … error: …` case calls every entry
-// of its block on the backend. `structure { … }` counts need the kernel backend, which does not
-// exist yet: they are reported as not checked, never as passed, and fail nothing.
+// of its block on the backend. A `structure { kernels N … }` line is checked for each entry of its
+// block against the fusion scheduler, whatever the backend: the entry's graph (the one a backend
+// compiles for a call with the block's first case's inputs) is scheduled with the default options
+// and its kernels counted (compiler/schedule/stats.ts names the counts).
 import { checkFile, fsLoader, type Loader } from '../../compiler/check/program.ts';
 import { renderDiagnostic } from '../../compiler/diag/render.ts';
 import { lineCol, type Diagnostic } from '../../compiler/diag/diagnostic.ts';
 import { parseTestBlocks, type TestBlock, type TestCase } from '../../compiler/syntax/testblocks.ts';
 import { BACKENDS, type Backend } from '../backend.ts';
 import { CompileError, MuProgram, MuRuntimeError, type Value } from '../program.ts';
-import { compareValues, expectedOutput, formatTest, formatValue, inputValue, TestValueError } from './values.ts';
+import { schedule } from '../../compiler/schedule/schedule.ts';
+import { scheduleStats, kernelLines, STRUCTURE_COUNTS } from '../../compiler/schedule/stats.ts';
+import { compareValues, expectedOutput, formatTest, formatValue, inputValue, TestValueError, zeroValue } from './values.ts';
 
 export type Status = 'passed' | 'failed' | 'not checked';
 
@@ -23,7 +27,7 @@ export interface TestResult {
   /** 1-based line of the case (or of its block), null for the whole file. */
   readonly line: number | null;
   readonly entry: string | null;
-  /** What is tested, as written: `input { [1.0, 2.0] }`, `error: do not broadcast`; a structure block's counts, `kernels 1`. */
+  /** What is tested, as written: `input { [1.0, 2.0] }`, `error: do not broadcast`, `structure { kernels 1 }`. */
   readonly title: string;
   readonly status: Status;
   /** For a failed output case: the values, with their types and shapes. */
@@ -91,16 +95,9 @@ export async function testFile(file: string, opts: TestFileOptions = {}): Promis
       const lines = caseLines(text, b, lineOf);
       for (const entry of b.entries)
         for (const [i, c] of b.cases.entries()) results.push(await runCase(mu, entry, c, lines[i]!, opts));
+      if (b.structure.size > 0) for (const entry of b.entries) results.push(checkStructure(mu, entry, b, structureLine(text, b, lineOf)));
     }
   }
-
-  for (const b of parsed.blocks)
-    if (b.structure.size > 0)
-      results.push({
-        kind: 'structure', line: structureLine(text, b, lineOf), entry: null,
-        title: [...b.structure].map(([k, n]) => `${k} ${n}`).join(', '),
-        status: 'not checked', message: 'needs the kernel backend',
-      });
 
   results.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { file, hasTests: parsed.blocks.length > 0 || parsed.diagnostics.length > 0, results };
@@ -122,6 +119,50 @@ function caseLines(text: string, b: TestBlock, lineOf: (offset: number) => numbe
 function structureLine(text: string, b: TestBlock, lineOf: (offset: number) => number): number {
   const i = text.slice(b.span.start, b.span.end).split('\n').findIndex((l) => /^\s*--\s*structure\s*\{/.test(l));
   return lineOf(b.span.start) + Math.max(i, 0);
+}
+
+/**
+ * A block's `structure { … }` counts for one entry: its graph, for the first case's inputs (or, with
+ * no case, for zeros of its parameter types, which then need constant sizes), scheduled.
+ */
+function checkStructure(mu: MuProgram, entry: string, b: TestBlock, line: number): TestResult {
+  const title = `structure { ${[...b.structure].map(([k, n]) => `${k} ${n}`).join(' ')} }`;
+  const base = { kind: 'structure', line, entry, title } as const;
+  const fail = (message: string): TestResult => ({ ...base, status: 'failed', message });
+  const unknown = [...b.structure.keys()].filter((k) => !Object.hasOwn(STRUCTURE_COUNTS, k));
+  if (unknown.length > 0) return fail(`no count named ${unknown.map((k) => `'${k}'`).join(', ')} (the counts: ${Object.keys(STRUCTURE_COUNTS).join(', ')})`);
+  const module = mu.checked.module!;
+  const decl = module.fns.get(entry);
+  if (!decl) return fail(`no function '${entry}' in this file`);
+  if (decl.body.kind !== 'expr') return fail(`'${entry}' is host code; structure counts the kernels of a pure function`);
+  const sig = mu.checked.checker.signature(decl, module);
+  let args: Value[];
+  try {
+    const first = b.cases.find((c) => c.kind === 'output') ?? b.cases[0];
+    if (first && first.input.length > sig.params.length) return fail(`'${entry}' takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, but the first case gives ${first.input.length}`);
+    args = first
+      ? first.input.map((tv, i) => inputValue(tv, sig.params[i]!.type, sig.params[i]!.name))
+      : sig.params.slice(0, sig.params.findLastIndex((p) => !p.optional) + 1).map((p) => zeroValue(p.type, p.name));
+  } catch (err) {
+    if (err instanceof TestValueError) return fail(`no graph to schedule: ${err.message}${b.cases.length === 0 ? '; give an input case' : ''}`);
+    throw err;
+  }
+  let graph;
+  try {
+    graph = mu.graph(entry, ...args);
+  } catch (err) {
+    // What a call with these inputs would report (a size that does not fit, a bad value).
+    if (err instanceof Error) return fail(`no graph to schedule: ${err.message}`);
+    throw err;
+  }
+  const s = schedule(graph);
+  const stats = scheduleStats(s);
+  const wrong = [...b.structure].flatMap(([k, n]) => {
+    const found = STRUCTURE_COUNTS[k]!(stats);
+    return found === n ? [] : [`${k}: expected ${n}, found ${found}`];
+  });
+  if (wrong.length === 0) return { ...base, status: 'passed' };
+  return fail([wrong.join('; '), `the ${s.kernels.length === 1 ? 'kernel' : `${s.kernels.length} kernels`} of '${entry}':`, ...kernelLines(s, graph).map((l) => `  ${l}`)].join('\n'));
 }
 
 async function runCase(mu: MuProgram, entry: string, c: TestCase, line: number, opts: TestFileOptions): Promise<TestResult> {

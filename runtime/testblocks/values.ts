@@ -10,7 +10,7 @@
 import * as S from '../../compiler/check/size.ts';
 import * as T from '../../compiler/check/types.ts';
 import type { TestValue } from '../../compiler/syntax/testblocks.ts';
-import type { DType, Tensor } from '../interp/ops/tensor.ts';
+import { zeros, type DType, type Tensor } from '../interp/ops/tensor.ts';
 import type { Value } from '../program.ts';
 
 /** A test value that cannot be given to its parameter (wrong structure, type or shape). */
@@ -123,6 +123,23 @@ export function inputValue(tv: TestValue, type: T.Type, name: string): Value {
       return inferValue(tv);
     default:
       throw new TestValueError(`'${name}' is ${T.show(type)}, which a test cannot give`);
+  }
+}
+
+/** Zeros of a parameter type whose sizes are all constants (what a structure block without cases schedules). */
+export function zeroValue(type: T.Type, name: string): Value {
+  switch (type.kind) {
+    case 'tensor': {
+      const shape = type.shape.map((d) => S.constValue(d));
+      if (shape.some((d) => d === null)) throw new TestValueError(`'${name}' is ${T.show(type)}, whose sizes only a case's inputs can tell`);
+      return zeros(type.dtype, shape as number[]);
+    }
+    case 'tuple':
+      return type.items.map((t, i) => zeroValue(t, `${name}.${i}`));
+    case 'record':
+      return Object.fromEntries(type.fields.map((f) => [f.name, zeroValue(f.type, `${name}.${f.name}`)]));
+    default:
+      throw new TestValueError(`'${name}' is ${T.show(type)}, whose value only a case can give`);
   }
 }
 

@@ -54,7 +54,7 @@ describe.concurrent('muc test', () => {
       // size parameters inferred from the inputs
       `✓ ${PASS}/cases.mu:5 sumsq: input { [1.0, 2.0, 3.0] }`,
       `✓ ${PASS}/cases.mu:6 sumsq: input { [0.0] }`,
-      `○ ${PASS}/cases.mu:7 structure: not checked (needs the kernel backend): kernels 1`,
+      `✓ ${PASS}/cases.mu:7 sumsq: structure { kernels 1 }`,
       `✓ ${PASS}/cases.mu:11 flip: input { [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] }`,
       // f32 tolerance
       `✓ ${PASS}/cases.mu:16 add: input { 0.1 0.2 }`,
@@ -82,7 +82,7 @@ describe.concurrent('muc test', () => {
     ];
     for (const line of expected) expect(lines).toContain(line);
     expect(r.stdout).not.toContain('✗');
-    expect(r.stdout).toMatch(/\n\n22 passed, 0 failed, 1 structure block not checked in 4 files \(1 with no tests\)\n$/);
+    expect(r.stdout).toMatch(/\n\n23 passed, 0 failed in 4 files \(1 with no tests\)\n$/);
   });
 
   it('shows why each failing case fails, with the shapes, and exits 1', async ({ expect }) => {
@@ -146,14 +146,14 @@ describe.concurrent('muc test', () => {
       totals: { passed: number; failed: number; notChecked: number; files: number; noTests: number };
     }
     const out = JSON.parse(r.stdout) as Json;
-    expect(out.totals).toEqual({ passed: 23, failed: 14, notChecked: 1, files: 3, noTests: 1 });
+    expect(out.totals).toEqual({ passed: 24, failed: 14, notChecked: 0, files: 3, noTests: 1 });
     expect(out.errors).toEqual([]);
     expect(out.files.map((f) => [f.file, f.hasTests])).toEqual([
       [`${PASS}/cases.mu`, true],
       [`${FAIL}/wrong.mu`, true],
       [`${PASS}/plain.mu`, false],
     ]);
-    expect(out.files[0]!.results.find((x) => x.kind === 'structure')).toMatchObject({ line: 7, status: 'not checked', title: 'kernels 1' });
+    expect(out.files[0]!.results.find((x) => x.kind === 'structure')).toMatchObject({ line: 7, entry: 'sumsq', status: 'passed', title: 'structure { kernels 1 }' });
     expect(out.files[1]!.results.find((x) => x.line === 6)).toMatchObject({
       kind: 'output',
       entry: 'sumsq',
