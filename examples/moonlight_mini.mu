@@ -44,7 +44,11 @@ fn loss[b, M: type](p: M, x: i32[b, 64], y: i32[b, 64]) =
 fn update[M: type, S: type, A: type](p: M, g: M, s: S, aux: A, step: i32, steps: i32) {
   let rate = optim.warmup_cosine(step, 1e-2, steps / 20, steps)
   let (p2, s2) = dist.step(p, g, s, lr = rate, weight_decay = 0.1, max_norm = 1.0)
-  return (lm.balance(p2, p, aux.load), s2, { lr: rate, dropped: aux.dropped, max_logit: aux.max_logit })
+  return (
+    lm.balance(p2, p, aux.load),
+    s2,
+    { lr: rate, dropped: aux.dropped, max_logit: aux.max_logit }
+  )
 }
 
 fn main(steps: i32 = 1000, corpus: str = "moby-dick", seed: i32 = 0, resume: bool = false) {

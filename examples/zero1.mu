@@ -54,15 +54,33 @@ fn main(steps: i32 = 5) {
   let data = text.open("moby-dick", holdout = 0.05)
   let p0 = moonlight_mini.model(0)
   let muon = measure(p0, dist.init(p0), data, steps)
-  let adamw = measure(p0, dist.shard_state(optim.init_with(optim.adamw_moments(p0)), p0), data, steps)
+  let adamw = measure(
+    p0,
+    dist.shard_state(optim.init_with(optim.adamw_moments(p0)), p0),
+    data,
+    steps
+  )
   let ranks = comm.size()
   print("ranks", ranks, "| parameter bytes", 4.0 * tree.sum(fn(w) = sum(ones_like(w)), p0))
   print("                          Muon        AdamW       Muon/AdamW")
-  print("optimizer state / rank  ", muon.state_bytes, adamw.state_bytes, muon.state_bytes / adamw.state_bytes)
-  print("bytes sent / step / rank", muon.bytes_per_step, adamw.bytes_per_step, muon.bytes_per_step / maximum(adamw.bytes_per_step, 1.0))
+  print(
+    "optimizer state / rank  ",
+    muon.state_bytes,
+    adamw.state_bytes,
+    muon.state_bytes / adamw.state_bytes
+  )
+  print(
+    "bytes sent / step / rank",
+    muon.bytes_per_step,
+    adamw.bytes_per_step,
+    muon.bytes_per_step / maximum(adamw.bytes_per_step, 1.0)
+  )
   print("forward+backward ms     ", muon.grad_ms, adamw.grad_ms)
   print("optimizer ms            ", muon.optimizer_ms, adamw.optimizer_ms)
   print("optimizer share of step ", muon.optimizer_share, adamw.optimizer_share)
   print("loss after the steps    ", muon.loss, adamw.loss)
-  json.write("results/zero1.json", { ranks: f32(ranks), steps: f32(steps), machine: machine(), muon: muon, adamw: adamw })
+  json.write(
+    "results/zero1.json",
+    { ranks: f32(ranks), steps: f32(steps), machine: machine(), muon: muon, adamw: adamw }
+  )
 }

@@ -63,7 +63,12 @@ fn step[P: type, M: type](
     s.moments
   )
   -- Muon leaves gather their whole matrix; the others gather nothing (a leaf of no elements).
-  let whole = tree.map(fn(w, ws, st) = if rank(st) == rank(ws) then w else zeros([0]), p, ps, moments)
+  let whole = tree.map(
+    fn(w, ws, st) = if rank(st) == rank(ws) then w else zeros([0]),
+    p,
+    ps,
+    moments
+  )
   let input = tree.map(
     fn(ws, dw, st) =
       if rank(st) == rank(ws) then optim.muon_input(dw, st, momentum, nesterov) else zeros([0]),

@@ -130,7 +130,12 @@ fn muon_update[W: type](
   scale: str = "match_rms_adamw",
   ns_steps: i32 = 5
 ) -> W =
-  muon_apply(w, muon_direction(muon_input(g, m, momentum, nesterov), scale, ns_steps), lr, weight_decay)
+  muon_apply(
+    w,
+    muon_direction(muon_input(g, m, momentum, nesterov), scale, ns_steps),
+    lr,
+    weight_decay
+  )
 
 -- What Newton–Schulz orthogonalizes: G_t + μ·M_t with Nesterov, M_t without.
 fn muon_input[W: type](g: W, m: W, momentum: f32 = 0.95, nesterov: bool = true) -> W =
