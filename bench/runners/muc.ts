@@ -123,16 +123,17 @@ class Muc implements Impl {
   /** One training step of examples/moonlight_mini.mu: its loss and update, on random bytes. */
   async moe(): Promise<Case & { tokensPerStep: number }> {
     const path = here('../../examples/moonlight_mini.mu');
-    // The example's own model, loss and update; these two functions only wrap them as train.fit
-    // calls them (value_and_grad of the loss, then the update), in one graph per step.
+    // The example's own model and loss, and its update on one rank (where dist.step computes
+    // exactly optim.step; written pure here so that a step is one graph), as train.fit calls them.
     const source = `${readFileSync(path, 'utf8')}
 fn bench_init(seed: i32) =
   let p = model(seed) in (p, optim.init(p))
 
 fn bench_step[M: type, S: type](p: M, s: S, x: i32[8, 64], y: i32[8, 64], i: i32) =
   let ((l, aux), g) = value_and_grad(loss)(p, x, y) in
-  let (p2, s2, m) = update(p, g, s, aux, i, 1000) in
-  (l, p2, s2)
+  let rate = optim.warmup_cosine(i, 1e-2, 50, 1000) in
+  let (p2, s2) = optim.step(p, optim.clip_by_global_norm(g, 1.0), s, lr = rate, weight_decay = 0.1) in
+  (l, lm.balance(p2, p, aux.load), s2)
 `;
     const program = compile(source, { file: path, backend: this.cpu.backend });
     const init = (await program.call('bench_init', 0)) as Value[];
