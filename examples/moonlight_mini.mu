@@ -1,7 +1,7 @@
 -- Moonlight-mini: a small Mixture-of-Experts language model in Moonlight's shape, trained on the
 -- text of Moby Dick with Muon (hidden matrices) and AdamW (embeddings, head, norms).
 --
---   muc run examples/moonlight_mini.mu                      about 90 seconds on a 2-core CPU (1000 steps)
+--   muc run examples/moonlight_mini.mu                      about 75 seconds on a 2-core CPU (1000 steps)
 --   muc run examples/moonlight_mini.mu --arg steps=20       a quick look
 --   muc run examples/moonlight_mini.mu --arg corpus=my.txt  any other text
 --   muc run examples/moonlight_mini.mu --resume             continue from the last checkpoint
