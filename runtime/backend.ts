@@ -9,6 +9,13 @@ import { webgpuBackend } from './webgpu/backend.ts';
 export interface Backend {
   readonly name: string;
   run(graph: Graph, inputs: readonly Tensor[]): Promise<Tensor[]>;
+  /**
+   * Tensors that this backend's runs returned and that nobody will read again (the host runner
+   * knows: a variable was reassigned, a block ended). The backend may write later outputs into
+   * their arrays, so a training loop's parameters and optimizer state are updated in place and a
+   * step after the first allocates no arrays.
+   */
+  release?(tensors: readonly Tensor[]): void;
 }
 
 export const interpBackend: Backend = {

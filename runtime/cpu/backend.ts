@@ -50,12 +50,38 @@ function view(memory: WasmMemory, dtype: DType, address: number, n: number): Flo
   return dtype === 'f32' ? new Float32Array(memory.buffer, address, n) : new Int32Array(memory.buffer, address, n);
 }
 
+/**
+ * Output arrays handed back by the host (Backend.release), by dtype and length, for later outputs
+ * of the same size: the parameters a step returns are written into the arrays of the step before.
+ */
+export class ArrayPool {
+  private readonly spare = new Map<string, TensorData[]>();
+  /** Arrays made because none was spare (tests count them). */
+  allocated = 0;
+
+  take(dtype: DType, n: number): TensorData {
+    const got = this.spare.get(`${dtype}:${n}`)?.pop();
+    if (got !== undefined) return got;
+    this.allocated++;
+    return dtype === 'f32' ? new Float32Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint8Array(n);
+  }
+
+  give(dtype: DType, data: TensorData): void {
+    const key = `${dtype}:${data.length}`;
+    const list = this.spare.get(key) ?? [];
+    // A bound, so that a program that frees many arrays of one size does not hoard them.
+    if (list.length < 64) list.push(data);
+    this.spare.set(key, list);
+  }
+}
+
 /** One graph, compiled and instantiated against a memory. */
 export class CompiledGraph {
   constructor(
     readonly program: WasmProgram,
     private readonly memory: WasmMemory,
     private readonly kernels: () => void,
+    private readonly arrays: ArrayPool = new ArrayPool(),
   ) {}
 
   get wat(): string {
@@ -79,7 +105,7 @@ export class CompiledGraph {
       const buf = s.buffers[b]!;
       const v = view(this.memory, buf.dtype, at[b]!, sizeOf(buf.shape));
       // Not v.slice(): on a shared memory V8 copies element by element, 20× slower than set().
-      const data: TensorData = buf.dtype === 'bool' ? new Uint8Array(v.length) : v instanceof Float32Array ? new Float32Array(v.length) : new Int32Array(v.length);
+      const data = this.arrays.take(buf.dtype, v.length);
       data.set(v);
       return { dtype: buf.dtype, shape: [...buf.shape], data };
     });
@@ -107,6 +133,8 @@ export interface CpuBackend extends Backend {
   compile(graph: Graph): Promise<CompiledGraph>;
   readonly memory: WasmMemory;
   readonly threads: number;
+  /** Where outputs are written: arrays handed back by release, or new ones. */
+  readonly arrays: ArrayPool;
   /** Stops the worker threads (they never keep Node alive, but a backend made per test can end them). */
   close(): void;
 }
@@ -125,6 +153,7 @@ export function makeCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const minWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
   const spin = options.spin ?? 1 << 14;
   const memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const arrays = new ArrayPool();
   const byGraph = new WeakMap<Graph, Promise<CompiledGraph>>();
   const byText = new Map<string, Promise<CompiledGraph>>();
   const limit = options.cacheSize ?? 256;
@@ -160,12 +189,12 @@ export function makeCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     };
     const instance = await wasm.instantiate(module, { env, math });
     const plan = splitSteps(program, threads, minWork);
-    if (!plan.some((p) => p.cuts.length > 2)) return new CompiledGraph(program, memory, exportedRun(instance));
+    if (!plan.some((p) => p.cuts.length > 2)) return new CompiledGraph(program, memory, exportedRun(instance), arrays);
     const workers = await startPool();
-    if (workers === null) return new CompiledGraph(program, memory, exportedRun(instance));
+    if (workers === null) return new CompiledGraph(program, memory, exportedRun(instance), arrays);
     const id = nextId++;
     workers.addGraph(id, module, program.steps.map((st) => (st.kind === 'wasm' ? st.name : null)));
-    const compiled = new CompiledGraph(program, memory, threadedRun(program, memory, instance, plan, workers, id));
+    const compiled = new CompiledGraph(program, memory, threadedRun(program, memory, instance, plan, workers, id), arrays);
     dropped.register(compiled, id);
     return compiled;
   }
@@ -193,7 +222,11 @@ export function makeCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     memory,
     threads,
     compile,
+    arrays,
     run: async (graph, inputs) => (await compile(graph)).run(inputs),
+    release: (tensors) => {
+      for (const t of tensors) arrays.give(t.dtype, t.data);
+    },
     close: () => {
       void pool?.then((p) => p?.close());
     },

@@ -11,7 +11,7 @@ import { collectDims, solve } from '../../compiler/check/unify.ts';
 import { extend, leaves, LowerError, Lowerer, type Env, type Known, type LV } from '../../compiler/ir/lower.ts';
 import { simplify } from '../../compiler/transform/simplify.ts';
 import type { Backend } from '../backend.ts';
-import type { Tensor } from '../interp/ops/tensor.ts';
+import type { Tensor, TensorData } from '../interp/ops/tensor.ts';
 import { SOLO, type Comm } from './comm.ts';
 import { EFFECTS, type EffectContext } from './effects.ts';
 import { Progress } from './progress.ts';
@@ -82,6 +82,8 @@ export class HostRunner {
   private readonly namesMemo: WeakMap<A.Expr, string[]>;
   private readonly pureMemo: WeakMap<A.Expr, boolean | 'depends'>;
   private readonly effects: EffectContext;
+  /** Arrays that this runner's graph runs made (the only ones it may give back to the backend). */
+  private readonly owned = new WeakSet<TensorData>();
 
   constructor(
     private readonly checker: Checker,
@@ -124,6 +126,24 @@ export class HostRunner {
     return UNIT;
   }
 
+  /**
+   * Hands the backend the arrays of values that died — a variable's old value, a block's names —
+   * where this runner's graphs made them and nothing still reachable from `env` (the names in
+   * scope, a function's parameters among them) holds them. Values a caller holds reach a
+   * function only through its parameters, so they are never given back.
+   */
+  private release(dead: readonly HostValue[], env: HostEnv | null): void {
+    if (!this.opts.backend.release) return;
+    const candidates = dead.flatMap(tensorsOf).filter((t) => this.owned.has(t.data));
+    if (candidates.length === 0) return;
+    const live = new Set<ArrayBufferLike>();
+    for (let e = env; e !== null; e = e.parent) for (const t of tensorsOf(e.cell.value)) live.add(t.data.buffer);
+    const free = new Map<TensorData, Tensor>();
+    for (const t of candidates) if (!live.has(t.data.buffer)) free.set(t.data, t);
+    for (const data of free.keys()) this.owned.delete(data);
+    if (free.size > 0) this.opts.backend.release([...free.values()]);
+  }
+
   /** Ends what outlives a call: the progress bar. */
   close(): void {
     this.effects.progress.stop();
@@ -152,6 +172,10 @@ export class HostRunner {
   private async block(stmts: readonly A.Stmt[], env0: HostEnv | null, m: Module): Promise<void> {
     let env = env0;
     for (const st of stmts) env = await this.stmt(st, env, m);
+    // The block's own names end here (a return or an error leaves them alone).
+    const local: HostValue[] = [];
+    for (let e = env; e !== null && e !== env0; e = e.parent) local.push(e.cell.value);
+    this.release(local, env0);
   }
 
   private async stmt(st: A.Stmt, env: HostEnv | null, m: Module): Promise<HostEnv | null> {
@@ -163,7 +187,9 @@ export class HostRunner {
       case 'assign': {
         const v = await this.expr(st.value, env, m);
         const parts = st.tuple && v.kind === 'tuple' ? v.items : [v];
+        const old = st.targets.map((t) => lookupHost(env, t.name)!.value);
         st.targets.forEach((t, i) => (lookupHost(env, t.name)!.value = parts[i]!));
+        this.release(old, env);
         return env;
       }
       case 'for': {
@@ -385,6 +411,8 @@ export class HostRunner {
     } catch (err) {
       throw new RunError(at, err instanceof Error ? err.message : String(err));
     }
+    const given = new Set(inputs.map((t) => t.data.buffer));
+    for (const t of outputs) if (!given.has(t.data.buffer)) this.owned.add(t.data);
     if (this.opts.checkNan) {
       const bad = outputs.find((t) => t.dtype === 'f32' && t.data.some((x) => !Number.isFinite(x)));
       if (bad) throw new RunError(at, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);
