@@ -15,7 +15,7 @@ import { planMemory, printPlan } from '../compiler/schedule/plan.ts';
 import { printKernels } from '../compiler/kernel/print.ts';
 import { printStats, scheduleStats } from '../compiler/schedule/stats.ts';
 import { emitWat } from '../compiler/codegen/wasm/index.ts';
-import { emitWgsl } from '../compiler/codegen/wgsl/index.ts';
+import { emitWgsl, scheduleForWgsl } from '../compiler/codegen/wgsl/index.ts';
 
 export interface BuildOptions {
   readonly emit: string;
@@ -58,7 +58,7 @@ const EMIT: Readonly<Record<string, (g: Graph) => string>> = {
     const s = schedule(g);
     return emitWat(s, planMemory(s));
   },
-  wgsl: (g) => emitWgsl(schedule(g)).join('\n'),
+  wgsl: (g) => emitWgsl(scheduleForWgsl(g)).join('\n'),
   stats: (g) => printStats(schedule(g), g),
 };
 
