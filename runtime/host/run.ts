@@ -12,6 +12,7 @@ import { extend, leaves, LowerError, Lowerer, type Env, type Known, type LV } fr
 import { simplify } from '../../compiler/transform/simplify.ts';
 import type { Backend } from '../backend.ts';
 import type { Tensor, TensorData } from '../interp/ops/tensor.ts';
+import { RankAbortedError } from '../dist/shared_memory.ts';
 import { SOLO, type Comm } from './comm.ts';
 import { EFFECTS, type EffectContext } from './effects.ts';
 import { Progress } from './progress.ts';
@@ -277,7 +278,8 @@ export class HostRunner {
       try {
         return await effect({ get: (n) => named.get(n), rest }, this.effects);
       } catch (err) {
-        if (err instanceof RunError) throw err;
+        // Another rank's failure stays what it is, so that the run reports that rank's error.
+        if (err instanceof RunError || err instanceof RankAbortedError) throw err;
         throw new RunError(e.span, err instanceof Error ? err.message : String(err));
       }
     }
