@@ -249,8 +249,28 @@ export class HostRunner {
         const t = await this.expr(e.target, env, m);
         return t.kind === 'record' ? t.fields.find(([n]) => n === e.name.name)![1] : UNIT;
       }
+      case 'unary':
+      case 'binary': {
+        // An operator on effects (`comm.size() > 1`): run the operands, then the operator on
+        // their values, bound to fresh names, as a pure call's arguments are.
+        const operands = e.kind === 'unary' ? [e.arg] : [e.left, e.right];
+        let inner = env;
+        const vars: A.Expr[] = [];
+        for (const [i, x] of operands.entries()) {
+          inner = bindHost(inner, `%op${i}`, { value: await this.expr(x, env, m) });
+          vars.push({ kind: 'var', name: `%op${i}`, span: x.span });
+        }
+        const op: A.Expr = e.kind === 'unary' ? { ...e, arg: vars[0]! } : { ...e, left: vars[0]!, right: vars[1]! };
+        const t = this.checker.types.get(e);
+        if (t) this.checker.types.set(op, t);
+        operands.forEach((x, i) => {
+          const xt = this.checker.types.get(x);
+          if (xt) this.checker.types.set(vars[i]!, xt);
+        });
+        return this.compute(op, inner, m);
+      }
       default:
-        throw new RunError(e.span, 'effects are allowed here only in calls, let, if, tuples and records');
+        throw new RunError(e.span, 'effects are allowed here only in calls, operators, let, if, tuples and records');
     }
   }
 
@@ -283,7 +303,8 @@ export class HostRunner {
         throw new RunError(e.span, err instanceof Error ? err.message : String(err));
       }
     }
-    const fn = target?.kind === 'fn' ? target : target?.kind === 'local' ? this.fnOf(lookupHost(env, target.name)?.value, e.span) : null;
+    // A function parameter called directly; grad(f)(…) of one is a pure call, below.
+    const fn = target?.kind === 'fn' ? target : target?.kind === 'local' && target.via === 'call' ? this.fnOf(lookupHost(env, target.name)?.value, e.span) : null;
     if (fn) {
       const args = new Map<string, HostValue>();
       const names = fn.decl.params.map((p) => p.name.name);
