@@ -6,7 +6,7 @@
 // [r·k, (r+1)·k). A tensor may carry leading axes in front of the leaf's own (AdamW's two moments
 // stacked, f32[2, A, B], shard to f32[2, k]): `like` names the leaf's own shape.
 import * as S from '../check/size.ts';
-import { f32, i32, show, STR, type TensorType, type Type } from '../check/types.ts';
+import { f32, i32, show, showShape, STR, type TensorType, type Type } from '../check/types.ts';
 import { need, RuleError, type Args, type ArgInfo, type Builtin } from './builtin.ts';
 
 /** Elements in each rank's piece of a leaf of `elements` elements. */
@@ -33,18 +33,16 @@ function treeArg(args: Args, name: string): ArgInfo {
 /** A leaf's element count, which must be known when compiling (the shard's size depends on it). */
 function elements(args: Args, shape: readonly S.Size[], at: ArgInfo): number {
   const n = S.constValue(S.product(shape));
-  if (n === null) throw new RuleError(`${args.callee}: the shard of a leaf needs its size known when compiling, found f32${showSizes(shape)}`, at);
+  if (n === null) throw new RuleError(`${args.callee}: the shard of a leaf needs its size known when compiling, found f32${showShape(shape)}`, at);
   return n;
 }
-
-const showSizes = (shape: readonly S.Size[]): string => `[${shape.map(S.show).join(', ')}]`;
 
 /** Splits x's shape into leading axes and the leaf's own, which must be like's shape. */
 function leadOf(args: Args, x: TensorType, like: TensorType, at: ArgInfo): readonly S.Size[] {
   const lead = x.shape.length - like.shape.length;
   const own = x.shape.slice(Math.max(lead, 0));
   if (lead < 0 || !own.every((s, i) => S.equal(s, like.shape[i]!)))
-    throw new RuleError(`${args.callee}: a leaf ${show(x)} does not end with its like's shape ${showSizes(like.shape)}`, at);
+    throw new RuleError(`${args.callee}: a leaf ${show(x)} does not end with its like's shape ${showShape(like.shape)}`, at);
   return x.shape.slice(0, lead);
 }
 

@@ -95,6 +95,17 @@ function scale(data: Float32Array, op: string, n: number): Float32Array {
   return data;
 }
 
+/** The leaves' elements one after another: one message for a whole record. */
+function concat(xs: readonly Tensor[]): Float32Array {
+  const out = new Float32Array(xs.reduce((s, t) => s + t.data.length, 0));
+  let at = 0;
+  for (const t of xs) {
+    out.set(t.data, at);
+    at += t.data.length;
+  }
+  return out;
+}
+
 export function reduceScatter(c: Comm, x: HostValue, op: string): HostValue {
   const xs = tensorsOf(x);
   const per = shardElements(xs, xs, c.size);
@@ -106,14 +117,9 @@ export function reduceScatter(c: Comm, x: HostValue, op: string): HostValue {
 
 export function allReduce(c: Comm, x: HostValue, op: string): HostValue {
   const xs = tensorsOf(x);
-  const all = new Float32Array(xs.reduce((s, t) => s + t.data.length, 0));
-  let at = 0;
-  for (const t of xs) {
-    all.set(t.data, at);
-    at += t.data.length;
-  }
+  const all = concat(xs);
   const sum = scale(c.transport ? c.transport.allReduce(all) : all, op, c.size);
-  at = 0;
+  let at = 0;
   return withTensors(x, xs.map((t) => f32(t.shape, sum.slice(at, (at += t.data.length)))));
 }
 
@@ -121,15 +127,10 @@ export function allReduce(c: Comm, x: HostValue, op: string): HostValue {
 export function allGather(c: Comm, x: HostValue, like: HostValue): HostValue {
   const xs = tensorsOf(x);
   const likes = tensorsOf(like);
-  const mine = new Float32Array(xs.reduce((s, t) => s + t.data.length, 0));
-  let at = 0;
-  for (const t of xs) {
-    mine.set(t.data, at);
-    at += t.data.length;
-  }
+  const mine = concat(xs);
   const all = c.transport ? c.transport.allGather(mine) : mine;
   const per = mine.length;
-  at = 0;
+  let at = 0;
   const out = xs.map((t, i) => {
     const l = likes[i]!;
     const slices = sizeOf(t.shape.slice(0, -1));

@@ -174,6 +174,7 @@ export class HostRunner {
     let env = env0;
     for (const st of stmts) env = await this.stmt(st, env, m);
     // The block's own names end here (a return or an error leaves them alone).
+    if (!this.opts.backend.release) return;
     const local: HostValue[] = [];
     for (let e = env; e !== null && e !== env0; e = e.parent) local.push(e.cell.value);
     this.release(local, env0);
@@ -434,8 +435,10 @@ export class HostRunner {
     } catch (err) {
       throw new RunError(at, err instanceof Error ? err.message : String(err));
     }
-    const given = new Set(inputs.map((t) => t.data.buffer));
-    for (const t of outputs) if (!given.has(t.data.buffer)) this.owned.add(t.data);
+    if (this.opts.backend.release) {
+      const given = new Set(inputs.map((t) => t.data.buffer));
+      for (const t of outputs) if (!given.has(t.data.buffer)) this.owned.add(t.data);
+    }
     if (this.opts.checkNan) {
       const bad = outputs.find((t) => t.dtype === 'f32' && t.data.some((x) => !Number.isFinite(x)));
       if (bad) throw new RunError(at, `this value has a NaN or infinity (--check-nan): ${formatValue(hostTensor(bad))}`);

@@ -1,27 +1,14 @@
 // `muc build --emit stats` through the real binary: a pure entry's kernels by kind, bytes moved and
 // planned peak; a host entry run and traced, every graph it computes shown with its run count, and
 // the sums per run count (a training step's graphs are those run once per step).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import { mucAsync, ROOT } from '../support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/muc.js', import.meta.url));
 
-function muc(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const muc = (...args: string[]) => mucAsync(args, { cwd: ROOT });
 
 describe.concurrent('muc build --emit stats', () => {
   it("prints a pure entry's kernels by kind, the bytes they move and the planned peak", async ({ expect }) => {

@@ -1,24 +1,13 @@
 // `muc check` end to end, through the real binary in a child process.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guard, INTERNAL_ERROR } from '../../cli/guard.ts';
+import { mucSync, scratch } from '../support/cli.ts';
 
-const BIN = new URL('../../bin/muc.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'muc-cli-'));
+const { dir, file } = scratch('muc-cli-');
 
-function muc(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const muc = (...args: string[]) => mucSync(args);
 
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('muc check', () => {
   it('exits 0 and prints nothing for a clean file', () => {

@@ -1,18 +1,11 @@
 // `muc fmt` through the real binary, and the repository's own .mu files kept in its layout.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mucSync, ROOT, scratch } from '../support/cli.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/muc.js');
-const dir = mkdtempSync(join(tmpdir(), 'muc-fmt-'));
-
-function muc(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { dir } = scratch('muc-fmt-');
+const muc = (...args: string[]) => mucSync(args);
 
 describe('muc fmt', () => {
   it('prints, checks and rewrites a file, keeping its comments', () => {

@@ -1,24 +1,14 @@
 // `muc run` and `muc build` end to end, through the real binary.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mucSync, scratch } from '../support/cli.ts';
 
-const BIN = new URL('../../bin/muc.js', import.meta.url).pathname;
 const MLP = new URL('../../examples/mlp.mu', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'muc-run-'));
+const { dir, file } = scratch('muc-run-');
 
-function muc(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const muc = (...args: string[]) => mucSync(args, { cwd: dir });
 
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('muc run', () => {
   it('trains the MLP example until its loss is small', () => {

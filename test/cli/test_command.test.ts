@@ -1,11 +1,9 @@
 // `muc test` end to end through the real binary, on the fixtures in test/testblocks/ (pass/: every
 // case passes; fail/: cases that must fail, and why), and the conversion of test-block values to
 // tensors and their comparison with results (runtime/testblocks/values.ts).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as S from '../../compiler/check/size.ts';
@@ -22,27 +20,12 @@ import {
   literalTensor,
   TestValueError,
 } from '../../runtime/testblocks/values.ts';
+import { mucAsync, ROOT } from '../support/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/muc.js', import.meta.url));
 const PASS = 'test/testblocks/pass';
 const FAIL = 'test/testblocks/fail';
 
-/**
- * Runs `muc` from the repository root, so the paths it prints are the relative ones given. It is
- * asynchronous so that the tests below run side by side: each start of the binary takes seconds.
- */
-function muc(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const muc = (...args: string[]) => mucAsync(args, { cwd: ROOT });
 
 describe.concurrent('muc test', () => {
   it('runs every case of the passing fixtures and exits 0', async ({ expect }) => {

@@ -1,27 +1,15 @@
 // `muc run --threads N` through the real binary (bin/muc.js, which loads the sources with tsx while
 // the worker threads load plain JavaScript): the same output on any thread count, a kernel failure
 // on a worker as a one-line error, and a process that exits once main is done.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, backendNamed, parseThreads } from '../../runtime/backend.ts';
 import type { CpuBackend } from '../../runtime/cpu/backend.ts';
+import { mucSync, scratch } from '../support/cli.ts';
 
-const BIN = new URL('../../bin/muc.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'muc-threads-'));
+const { dir, file } = scratch('muc-threads-');
 
-function muc(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+const muc = (...args: string[]) => mucSync(args, { cwd: dir, timeout: 120_000 });
 
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 // Big enough that its matmul and elementwise kernels go to the worker threads.
 const GRAM = file('gram.mu', [

@@ -1,25 +1,15 @@
 // `muc run --ranks N` end to end, through the real binary: the measurement example, a rank that
 // fails, and an update that forgets to combine the ranks' gradients.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mucSync, scratch } from '../../support/cli.ts';
 
-const BIN = new URL('../../../bin/muc.js', import.meta.url).pathname;
 const ZERO1 = new URL('../../../examples/zero1.mu', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'muc-ranks-'));
+const { dir, file } = scratch('muc-ranks-');
 
-function muc(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const muc = (...args: string[]) => mucSync(args, { cwd: dir, timeout: 120_000 });
 
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('muc run --ranks', () => {
   it('measures ZeRO-1 Muon against ZeRO-1 AdamW (examples/zero1.mu)', () => {
